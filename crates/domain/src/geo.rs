@@ -4,7 +4,7 @@ use crate::ValidationError;
 use crate::limits::MAX_RADIUS_KM;
 
 /// Mean earth radius used by the haversine formula (IUGG).
-const EARTH_RADIUS_KM: f64 = 6_371.0088;
+const EARTH_RADIUS_KM: f64 = 6_371.008_8;
 
 /// A WGS84 point: latitude in [-90, 90], longitude in [-180, 180], both finite.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
