@@ -1,0 +1,568 @@
+//! Builds one demo provider from its own random stream: care types, people and names,
+//! credentials, treated symptoms, place, modes, payment and bio, as a `ProviderDraft` that is
+//! then validated like any imported provider.
+
+use carematch_domain::{
+    CareMode, CareType, CertificationDraft, CertificationScope, InsurancePlanDraft, LocationDraft,
+    ProviderDraft, ProviderId, Symptom,
+};
+use carematch_postal::PostalCodes;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::payers::{
+    self, BLUE_PLANS, KAISER, KAISER_PLANS, KAISER_STATES, NATIONAL_PAYERS, PLAN_NAME_SHARE,
+};
+use crate::places::{self, METROS, Origin, Place};
+use crate::profiles::{self, CareProfile, Credential, PROFILES};
+
+/// What the generator decided beyond the provider itself; tests check distributions on it.
+#[derive(Debug, Clone)]
+// Only the tests read the generator's decisions; the public API returns the provider alone.
+#[cfg_attr(not(test), allow(dead_code))]
+pub struct Drawn {
+    pub draft: ProviderDraft,
+    pub id: ProviderId,
+    pub main_care_type: CareType,
+    pub individual: bool,
+    pub origin: Origin,
+}
+
+fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
+    &items[rng.random_range(0..items.len())]
+}
+
+fn pick_weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> Option<&'a T> {
+    let total: u32 = items.iter().map(|(_, weight)| weight).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut ticket = rng.random_range(0..total);
+    for (item, weight) in items {
+        if ticket < *weight {
+            return Some(item);
+        }
+        ticket -= weight;
+    }
+    None
+}
+
+/// A v4 UUID from the provider's own stream, so ids are as reproducible as everything else.
+fn draw_id(rng: &mut ChaCha8Rng) -> ProviderId {
+    let bytes: [u8; 16] = rng.random();
+    ProviderId::from_uuid(uuid::Builder::from_random_bytes(bytes).into_uuid())
+}
+
+/// A valid NPI: a leading 1 or 2 and eight random digits, then the Luhn check digit computed
+/// with the prefix 80840 (CMS, "NPI check digit").
+pub fn draw_npi(rng: &mut ChaCha8Rng) -> String {
+    let mut digits = [0_u8; 9];
+    digits[0] = rng.random_range(1..=2);
+    for digit in &mut digits[1..] {
+        *digit = rng.random_range(0..=9);
+    }
+    let mut text: String = digits
+        .iter()
+        .map(|digit| char::from(b'0' + digit))
+        .collect();
+    text.push(char::from(b'0' + npi_check_digit(&digits)));
+    text
+}
+
+/// Luhn over "80840" followed by the nine digits: double every other digit from the right,
+/// starting with the rightmost of the payload.
+pub fn npi_check_digit(digits: &[u8; 9]) -> u8 {
+    let payload = [8_u8, 0, 8, 4, 0].iter().chain(digits.iter());
+    let sum: u32 = payload
+        .copied()
+        .collect::<Vec<u8>>()
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(position, &digit)| {
+            let digit = u32::from(digit);
+            if position % 2 == 0 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
+fn main_care_type(rng: &mut ChaCha8Rng) -> &'static CareProfile {
+    let weighted: Vec<(&'static CareProfile, u32)> = PROFILES
+        .iter()
+        .map(|profile| (profile, profile.weight))
+        .collect();
+    pick_weighted(rng, &weighted)
+        .copied()
+        .unwrap_or(&PROFILES[0])
+}
+
+fn draw_credential(
+    rng: &mut ChaCha8Rng,
+    options: &[(Credential, u32)],
+    share: f64,
+) -> Option<Credential> {
+    if share > 0.0 && rng.random_bool(share.min(1.0)) {
+        pick_weighted(rng, options).copied()
+    } else {
+        None
+    }
+}
+
+fn to_certification(
+    rng: &mut ChaCha8Rng,
+    credential: &Credential,
+    state_name: &str,
+) -> CertificationDraft {
+    CertificationDraft {
+        name: credential.name.to_owned(),
+        issuer: Some(credential.issuer.replace("{state}", state_name)),
+        scope: credential.scope,
+        verified: rng.random_bool(profiles::VERIFIED_SHARE),
+    }
+}
+
+/// Draws the provider at `index` of the stream `seed`. Validation happens in the caller.
+pub fn draw(seed: u64, index: u64, postal: PostalCodes) -> Option<Drawn> {
+    let mut rng = crate::provider_rng(seed, index);
+    let id = draw_id(&mut rng);
+    let main = main_care_type(&mut rng);
+
+    let mut care_types = vec![main.care_type];
+    if main.second_type_share > 0.0 && rng.random_bool(main.second_type_share) {
+        if let Some(second) = pick_weighted(&mut rng, main.second_types) {
+            care_types.push(*second);
+        }
+    }
+    let second = care_types
+        .get(1)
+        .map(|care_type| profiles::profile(*care_type));
+    let individual = rng.random_bool(main.individual_share);
+
+    let place = places::place(&mut rng, postal)?;
+    let state_code = place.postal.state();
+    let state = payers::state(state_code);
+    let state_name = state.map_or(state_code, |info| info.name);
+
+    // Credentials: the main type's, and the second type's perinatal one if it has any.
+    let mut credentials: Vec<Credential> = Vec::new();
+    if let Some(licence) = draw_credential(&mut rng, main.general_credentials, main.general_share) {
+        credentials.push(licence);
+    }
+    if let Some((extra, share)) = main.extra_general {
+        if rng.random_bool(share) {
+            credentials.push(extra);
+        }
+    }
+    if let Some(credential) =
+        draw_credential(&mut rng, main.perinatal_credentials, main.perinatal_share)
+    {
+        credentials.push(credential);
+    }
+    if let Some(second) = second {
+        if let Some(credential) = draw_credential(
+            &mut rng,
+            second.perinatal_credentials,
+            second.perinatal_share,
+        ) {
+            credentials.push(credential);
+        }
+    }
+    let certifications: Vec<CertificationDraft> = credentials
+        .iter()
+        .map(|credential| to_certification(&mut rng, credential, state_name))
+        .collect();
+
+    // Treated symptoms: each care type's own, from care-guide.md section 1.
+    let mut treats: Vec<Symptom> = Vec::new();
+    for profile in std::iter::once(main).chain(second) {
+        treats.extend_from_slice(profile.always_treats);
+        for (symptom, share) in profile.sometimes_treats {
+            if rng.random_bool(*share) {
+                treats.push(*symptom);
+            }
+        }
+    }
+
+    let modes = draw_modes(&mut rng, main, second);
+    let home_visit_radius_km = if modes.contains(&CareMode::HomeVisit)
+        && rng.random_bool(profiles::HOME_VISIT_RADIUS_STATED_SHARE)
+    {
+        Some(*pick(&mut rng, profiles::HOME_VISIT_RADII_KM))
+    } else {
+        None
+    };
+
+    let city = city_name(&place);
+    let name = provider_name(&mut rng, main, &care_types, individual, &credentials, &city);
+    let mut locations = vec![location(&mut rng, &place, &city)];
+    if !individual
+        && main.care_type != CareType::SupportGroup
+        && rng.random_bool(profiles::SECOND_LOCATION_SHARE)
+    {
+        if let Origin::Metro(metro_index) = place.origin {
+            if let Some(second_place) = places::place_in_metro(&mut rng, postal, metro_index) {
+                let second_city = city_name(&second_place);
+                locations.push(location(&mut rng, &second_place, &second_city));
+            }
+        }
+    }
+
+    let languages = draw_languages(&mut rng);
+
+    let licensed_regions = match state {
+        Some(info)
+            if modes.contains(&CareMode::Telehealth)
+                && !info.neighbours.is_empty()
+                && rng.random_bool(profiles::NEIGHBOUR_LICENCE_SHARE) =>
+        {
+            vec![(*pick(&mut rng, info.neighbours)).to_owned()]
+        }
+        _ => Vec::new(),
+    };
+
+    let clinical = main.care_type != CareType::SupportGroup;
+    let npi_share = if individual {
+        main.individual_npi_share
+    } else {
+        main.practice_npi_share
+    };
+    let npi = (clinical && rng.random_bool(npi_share)).then(|| draw_npi(&mut rng));
+
+    let insurance = if rng.random_bool(main.in_network_share) {
+        draw_insurance(&mut rng, main, state_code)
+    } else {
+        Vec::new()
+    };
+    let provides_superbill = clinical
+        && rng.random_bool(if insurance.is_empty() {
+            main.superbill_share
+        } else {
+            main.superbill_share / 2.0
+        });
+    let accepts_fsa_hsa = rng.random_bool(main.fsa_hsa_share);
+    let requires_referral = !insurance.is_empty() && rng.random_bool(main.referral_share);
+    let self_pay_rate_usd = match main.self_pay_rate_usd {
+        // Nine in ten list a rate, rounded to $5.
+        Some((low, high)) if rng.random_bool(0.9) => {
+            Some(i64::from(rng.random_range(low / 5..=high / 5) * 5))
+        }
+        Some(_) => None,
+        // Most groups are free; some ask a small fee.
+        None if rng.random_bool(0.7) => Some(0),
+        None => Some(i64::from(rng.random_range(2..=6_u32) * 5)),
+    };
+    let accepting_new_clients = rng.random_bool(profiles::ACCEPTING_NEW_CLIENTS_SHARE);
+
+    let bio = bio(
+        &mut rng,
+        main,
+        second,
+        &treats,
+        &credentials,
+        &modes,
+        home_visit_radius_km,
+        &languages,
+        requires_referral,
+    );
+
+    let draft = ProviderDraft {
+        id: None,
+        npi,
+        name,
+        care_types,
+        certifications,
+        treats,
+        locations,
+        modes,
+        languages,
+        accepting_new_clients,
+        insurance,
+        accepts_fsa_hsa,
+        provides_superbill,
+        requires_referral,
+        self_pay_rate_usd,
+        bio: Some(bio),
+        licensed_regions,
+        home_visit_radius_km,
+    };
+    Some(Drawn {
+        draft,
+        id,
+        main_care_type: main.care_type,
+        individual,
+        origin: place.origin,
+    })
+}
+
+fn draw_modes(
+    rng: &mut ChaCha8Rng,
+    main: &CareProfile,
+    second: Option<&CareProfile>,
+) -> Vec<CareMode> {
+    let mut modes: Vec<CareMode> = Vec::new();
+    if main.care_type == CareType::SupportGroup {
+        // A group meets in one form; a few in-person groups also stream their meetings.
+        let in_person_share = main.modes.first().map_or(0.5, |(_, share)| *share);
+        if rng.random_bool(in_person_share) {
+            modes.push(CareMode::InPerson);
+            if rng.random_bool(0.1) {
+                modes.push(CareMode::VirtualGroup);
+            }
+        } else {
+            modes.push(CareMode::VirtualGroup);
+        }
+        return modes;
+    }
+    for profile in std::iter::once(main).chain(second) {
+        for (mode, share) in profile.modes {
+            // A second care type's support group is hosted by the practice: in person or online.
+            if rng.random_bool(*share) && !modes.contains(mode) {
+                modes.push(*mode);
+            }
+        }
+    }
+    if modes.is_empty() {
+        modes.push(
+            main.modes
+                .first()
+                .map_or(CareMode::InPerson, |(mode, _)| *mode),
+        );
+    }
+    modes
+}
+
+fn draw_languages(rng: &mut ChaCha8Rng) -> Vec<String> {
+    let mut languages = vec!["English".to_owned()];
+    for (language, share) in profiles::OTHER_LANGUAGES {
+        if rng.random_bool(*share) {
+            languages.push((*language).to_owned());
+        }
+    }
+    if languages.len() == 2
+        && languages[1] == "Spanish"
+        && rng.random_bool(profiles::SPANISH_ONLY_SHARE)
+    {
+        languages.remove(0);
+    }
+    languages
+}
+
+fn plan_name(rng: &mut ChaCha8Rng, plans: &[&str]) -> Option<String> {
+    (!plans.is_empty() && rng.random_bool(PLAN_NAME_SHARE)).then(|| (*pick(rng, plans)).to_owned())
+}
+
+fn draw_insurance(
+    rng: &mut ChaCha8Rng,
+    profile: &CareProfile,
+    state_code: &str,
+) -> Vec<InsurancePlanDraft> {
+    let mut plans = Vec::new();
+    let state = payers::state(state_code);
+    // Doulas are mostly paid by Medicaid where it covers them, rarely by commercial plans.
+    let commercial_factor = if profile.care_type == CareType::Doula {
+        0.3
+    } else {
+        1.0
+    };
+    if let Some(info) = state {
+        if !info.blue_plans.is_empty() && rng.random_bool(0.65 * commercial_factor) {
+            let payer = *pick(rng, info.blue_plans);
+            plans.push(InsurancePlanDraft {
+                payer: payer.to_owned(),
+                plan: plan_name(rng, BLUE_PLANS),
+            });
+        }
+    }
+    for national in NATIONAL_PAYERS {
+        if rng.random_bool(national.share * commercial_factor) {
+            plans.push(InsurancePlanDraft {
+                payer: national.payer.to_owned(),
+                plan: plan_name(rng, national.plans),
+            });
+        }
+    }
+    if KAISER_STATES.contains(&state_code) && rng.random_bool(0.2 * commercial_factor) {
+        plans.push(InsurancePlanDraft {
+            payer: KAISER.to_owned(),
+            plan: plan_name(rng, KAISER_PLANS),
+        });
+    }
+    if rng.random_bool(profile.medicaid_share) || plans.is_empty() {
+        let medicaid = match state {
+            Some(info) => info.medicaid.to_owned(),
+            None => format!("{state_code} Medicaid"),
+        };
+        plans.push(InsurancePlanDraft {
+            payer: medicaid,
+            plan: None,
+        });
+    }
+    plans
+}
+
+fn city_name(place: &Place) -> String {
+    match place.origin {
+        Origin::Metro(index) => METROS.get(index).map_or_else(
+            || place.postal.code().to_owned(),
+            |metro| metro.city.to_owned(),
+        ),
+        Origin::Rural => places::town_name(place.postal.code()),
+    }
+}
+
+fn location(rng: &mut ChaCha8Rng, place: &Place, city: &str) -> LocationDraft {
+    let address = rng.random_bool(profiles::ADDRESS_SHARE).then(|| {
+        let number = rng.random_range(100..=9_899_u32);
+        let street = pick(rng, profiles::STREET_NAMES);
+        let kind = pick(rng, profiles::STREET_KINDS);
+        if rng.random_bool(0.3) {
+            let suite = rng.random_range(1..=4_u32) * 100 + rng.random_range(0..=20_u32);
+            format!("{number} {street} {kind}, Suite {suite}")
+        } else {
+            format!("{number} {street} {kind}")
+        }
+    });
+    LocationDraft {
+        // Six decimals (about 10 cm) is what listings carry; it also keeps exports short.
+        latitude: (place.latitude * 1e6).round() / 1e6,
+        longitude: (place.longitude * 1e6).round() / 1e6,
+        address,
+        city: Some(city.to_owned()),
+        region: Some(place.postal.state().to_owned()),
+        postal_code: Some(place.postal.code().to_owned()),
+    }
+}
+
+fn provider_name(
+    rng: &mut ChaCha8Rng,
+    main: &CareProfile,
+    care_types: &[CareType],
+    individual: bool,
+    credentials: &[Credential],
+    city: &str,
+) -> String {
+    if individual {
+        let first = pick(rng, profiles::FIRST_NAMES);
+        let last = pick(rng, profiles::LAST_NAMES);
+        let mut suffixes: Vec<&str> = credentials
+            .iter()
+            .filter_map(|credential| credential.suffix)
+            .collect();
+        let mut doctor = credentials.iter().any(|credential| credential.doctor);
+        // Obstetric care is given by physicians (MD) or certified nurse-midwives (CNM).
+        if main.care_type == CareType::ObstetricCare && !suffixes.contains(&"CNM") {
+            suffixes.insert(0, "MD");
+            doctor = true;
+        }
+        let title = if doctor { "Dr. " } else { "" };
+        if suffixes.is_empty() {
+            format!("{title}{first} {last}")
+        } else {
+            format!("{title}{first} {last}, {}", suffixes.join(", "))
+        }
+    } else {
+        let place_word = if rng.random_bool(0.5) {
+            city
+        } else {
+            pick(rng, profiles::NATURE_WORDS)
+        };
+        let template = if care_types.len() > 1 && rng.random_bool(0.5) {
+            pick(rng, profiles::MULTI_TYPE_PRACTICE_NAMES)
+        } else {
+            pick(rng, main.practice_names)
+        };
+        template.replace("{place}", place_word)
+    }
+}
+
+/// Joins words as a reader expects: "a", "a and b", "a, b and c".
+fn join_words(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bio(
+    rng: &mut ChaCha8Rng,
+    main: &CareProfile,
+    second: Option<&CareProfile>,
+    treats: &[Symptom],
+    credentials: &[Credential],
+    modes: &[CareMode],
+    home_visit_radius_km: Option<f64>,
+    languages: &[String],
+    requires_referral: bool,
+) -> String {
+    let mut sentences: Vec<String> = Vec::with_capacity(6);
+    let opening = pick(rng, main.bio_openings);
+    match second {
+        Some(second) => sentences.push(format!("{opening}, and {}.", second.care_type.label())),
+        None => sentences.push(format!("{opening}.")),
+    }
+    if !treats.is_empty() {
+        let mut symptoms: Vec<Symptom> = treats.to_vec();
+        symptoms.sort();
+        symptoms.dedup();
+        let labels: Vec<&str> = symptoms
+            .iter()
+            .take(5)
+            .map(|symptom| symptom.label())
+            .collect();
+        sentences.push(format!("Helps with {}.", join_words(&labels)));
+    }
+    let specialties = main.specialties;
+    if specialties.len() >= 2 {
+        let first = rng.random_range(0..specialties.len());
+        let other = (first + 1 + rng.random_range(0..specialties.len() - 1)) % specialties.len();
+        sentences.push(format!(
+            "Special interest in {} and {}.",
+            specialties[first], specialties[other]
+        ));
+    }
+    let perinatal: Vec<&str> = credentials
+        .iter()
+        .filter(|credential| credential.scope == CertificationScope::Perinatal)
+        .map(|credential| credential.name)
+        .collect();
+    if !perinatal.is_empty() {
+        sentences.push(format!("Perinatal training: {}.", join_words(&perinatal)));
+    }
+    let mode_words: Vec<String> = modes
+        .iter()
+        .map(|mode| match (mode, home_visit_radius_km) {
+            (CareMode::InPerson, _) => "in person".to_owned(),
+            (CareMode::Telehealth, _) => "by telehealth".to_owned(),
+            (CareMode::HomeVisit, Some(radius)) => format!("at home within {radius} km"),
+            (CareMode::HomeVisit, None) => "at home".to_owned(),
+            (CareMode::VirtualGroup, _) => "online".to_owned(),
+        })
+        .collect();
+    let mode_refs: Vec<&str> = mode_words.iter().map(String::as_str).collect();
+    let verb = if main.care_type == CareType::SupportGroup {
+        "Meets"
+    } else {
+        "Sees clients"
+    };
+    sentences.push(format!("{verb} {}.", join_words(&mode_refs)));
+    let other_languages: Vec<&str> = languages
+        .iter()
+        .map(String::as_str)
+        .filter(|language| *language != "English")
+        .collect();
+    if !other_languages.is_empty() {
+        sentences.push(format!("Also in {}.", join_words(&other_languages)));
+    }
+    if requires_referral {
+        sentences.push("Insurance may need a referral from your OB/GYN.".to_owned());
+    }
+    sentences.join(" ")
+}
