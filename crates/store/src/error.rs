@@ -1,0 +1,110 @@
+//! The one error type of the store: what callers can act on (a conflict, an unknown match, a
+//! database that is down, a stored document that no longer reads) kept apart from the rest.
+//! sea-orm's error type stays inside the crate: it is reachable only as a `source()`.
+
+use carematch_domain::ProviderId;
+use sea_orm::{DbErr, SqlErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The provider's NPI is already held by another provider. A user error: the caller sent
+    /// an NPI that is taken.
+    #[error("npi {npi} already belongs to provider {existing_provider_id}")]
+    NpiConflict {
+        npi: String,
+        /// The provider that was being written.
+        provider_id: ProviderId,
+        /// The provider that holds the NPI.
+        existing_provider_id: ProviderId,
+    },
+
+    /// An outcome or result refers to a match id that was never logged.
+    #[error("match {0} does not exist")]
+    UnknownMatch(uuid::Uuid),
+
+    /// A provider's stored JSON document no longer parses or validates (a bad manual edit, or
+    /// a domain rule that got stricter). Reads fail loudly rather than skip the provider.
+    #[error("stored document of provider {provider_id} is unreadable: {problem}")]
+    CorruptDocument {
+        provider_id: ProviderId,
+        problem: String,
+    },
+
+    /// A stored row holds a value no longer in its vocabulary (a code removed from the domain).
+    #[error("a row of {table} is unreadable: {problem}")]
+    CorruptRow {
+        table: &'static str,
+        problem: String,
+    },
+
+    /// The database URL names no supported backend. Only the scheme is kept, never the URL,
+    /// which may carry a password.
+    #[error("unsupported database url scheme `{scheme}` (use sqlite: or postgres:)")]
+    UnsupportedUrl { scheme: String },
+
+    /// The SQLite file's folder could not be created.
+    #[error("could not create the folder of the sqlite database `{path}`")]
+    CreateDirectory {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The database cannot be reached (connection refused, pool exhausted, timed out). Worth
+    /// retrying later; the API answers it as unavailable.
+    #[error("database unavailable")]
+    Unavailable(#[source] DatabaseError),
+
+    /// Any other database failure: a bug or a broken schema, not something to retry.
+    #[error("database error")]
+    Database(#[source] DatabaseError),
+}
+
+impl StoreError {
+    /// Whether the same call may succeed later without any change (the database was down).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// An opaque database error: its message and cause chain are available for logs, its type is
+/// not part of the API.
+#[derive(Debug)]
+pub struct DatabaseError(DbErr);
+
+impl std::fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DatabaseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl From<DbErr> for StoreError {
+    fn from(error: DbErr) -> Self {
+        match error {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                StoreError::Unavailable(DatabaseError(error))
+            }
+            other => StoreError::Database(DatabaseError(other)),
+        }
+    }
+}
+
+/// True when the error is a unique-constraint violation (used to retry an upsert that raced
+/// with another writer over the same NPI).
+pub(crate) fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// True when the error is a foreign-key violation.
+pub(crate) fn is_foreign_key_violation(error: &DbErr) -> bool {
+    matches!(
+        error.sql_err(),
+        Some(SqlErr::ForeignKeyConstraintViolation(_))
+    )
+}

@@ -1,0 +1,399 @@
+//! De-identified match logs, their per-result rows and outcomes (issue 6), and the audit log of
+//! admin writes (issue 4): plain record structs in, plain record structs out.
+//!
+//! Code lists (care types, symptoms, ...) are stored as comma-separated codes so SQLite,
+//! PostgreSQL and DuckDB read them alike. Deciding what is safe to log (week, not date; postal
+//! prefix, not code) is the caller's job: these records carry only what they are given.
+
+use std::str::FromStr;
+
+use carematch_domain::{
+    BirthType, CareMode, CareType, MatchOutcome, PaymentFit, ProviderId, Symptom, WarningSign,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::entity::{audit_log, match_log_results, match_logs, match_outcomes};
+use crate::error::is_foreign_key_violation;
+use crate::providers::insert_all;
+use crate::{Store, StoreError};
+
+/// One `matchProviders` or `careTeam` request, de-identified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchLogRecord {
+    /// Random (UUIDv4), never derived from the request.
+    pub id: Uuid,
+    /// The Monday of the request's ISO week.
+    pub week_start: NaiveDate,
+    /// Two-letter state code.
+    pub state: Option<String>,
+    /// The 3-digit postal prefix (`000` for sparsely populated prefixes).
+    pub postal_prefix: Option<String>,
+    pub radius_km: f64,
+    pub care_types_recommended: Vec<CareType>,
+    pub care_types_requested: Vec<CareType>,
+    pub symptoms: Vec<Symptom>,
+    pub warning_signs: Vec<WarningSign>,
+    pub birth_type: Option<BirthType>,
+    /// `0-2`, `2-6`, `6-12`, `12-26`, `26-52` or `52+`.
+    pub weeks_postpartum_bucket: Option<String>,
+    /// The payer's name only, never plan or member details.
+    pub payer: Option<String>,
+    pub has_fsa_or_hsa: bool,
+    pub has_referral: bool,
+    /// Stored comma-separated: a comma inside a language is replaced by a space.
+    pub languages: Vec<String>,
+    pub modes: Vec<CareMode>,
+    /// Whether free text was given (the text itself is never logged).
+    pub text_given: bool,
+    pub result_count: u32,
+    pub radius_widened: bool,
+    pub cache_hit: bool,
+    pub latency_ms: f64,
+    pub client_name: Option<String>,
+    pub client_version: Option<String>,
+    /// `matchProviders` or `careTeam`.
+    pub operation: String,
+    /// The returned providers, one per rank.
+    pub results: Vec<MatchLogResultRecord>,
+}
+
+/// One ranked result of a logged match, with its component scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchLogResultRecord {
+    /// 1 for the first result.
+    pub rank: u32,
+    pub provider_id: ProviderId,
+    pub score: f64,
+    pub need_fit: f64,
+    pub distance: f64,
+    pub certification: f64,
+    pub payment: f64,
+    pub availability: f64,
+    pub text: f64,
+    pub payment_fit: PaymentFit,
+    pub beyond_radius: bool,
+}
+
+/// What a mother did with one provider of a match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchOutcomeRecord {
+    pub id: Uuid,
+    pub match_id: Uuid,
+    pub provider_id: ProviderId,
+    pub outcome: MatchOutcome,
+    /// The Monday of the ISO week it was recorded in.
+    pub recorded_week: NaiveDate,
+}
+
+/// Who did what to which provider, when: one row per admin write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: Uuid,
+    pub actor: String,
+    /// e.g. `upsertProvider`, `deleteProvider`.
+    pub action: String,
+    pub provider_id: Option<ProviderId>,
+    pub at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Inserts a batch of match logs with their results in one transaction. A log whose id is
+    /// already stored is skipped, so a writer may retry a batch whose commit it did not see
+    /// acknowledged without doubling anything. Returns how many logs were new.
+    pub async fn insert_match_logs(&self, records: &[MatchLogRecord]) -> Result<u64, StoreError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let logs: Vec<match_logs::ActiveModel> = records.iter().map(log_row).collect();
+        let results: Vec<match_log_results::ActiveModel> = records
+            .iter()
+            .flat_map(|record| {
+                record
+                    .results
+                    .iter()
+                    .map(move |result| result_row(record.id, result))
+            })
+            .collect();
+        let transaction = self.connection.begin().await?;
+        let inserted = insert_all(
+            &transaction,
+            logs,
+            Some(
+                OnConflict::column(match_logs::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            ),
+        )
+        .await?;
+        insert_all(
+            &transaction,
+            results,
+            Some(
+                OnConflict::columns([
+                    match_log_results::Column::MatchId,
+                    match_log_results::Column::Rank,
+                ])
+                .do_nothing()
+                .to_owned(),
+            ),
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(inserted)
+    }
+
+    pub async fn match_exists(&self, id: Uuid) -> Result<bool, StoreError> {
+        let count = match_logs::Entity::find_by_id(id)
+            .count(&self.connection)
+            .await?;
+        Ok(count > 0)
+    }
+
+    /// A logged match with its results in rank order.
+    pub async fn get_match_log(&self, id: Uuid) -> Result<Option<MatchLogRecord>, StoreError> {
+        let Some(log) = match_logs::Entity::find_by_id(id)
+            .one(&self.connection)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let results = match_log_results::Entity::find()
+            .filter(match_log_results::Column::MatchId.eq(id))
+            .order_by_asc(match_log_results::Column::Rank)
+            .all(&self.connection)
+            .await?;
+        Ok(Some(log_record(log, results)?))
+    }
+
+    /// Records an outcome; [`StoreError::UnknownMatch`] when the match was never logged.
+    pub async fn insert_match_outcome(
+        &self,
+        record: &MatchOutcomeRecord,
+    ) -> Result<(), StoreError> {
+        let row = match_outcomes::ActiveModel {
+            id: Set(record.id),
+            match_id: Set(record.match_id),
+            provider_id: Set(record.provider_id.as_uuid()),
+            outcome: Set(record.outcome.code().to_owned()),
+            recorded_week: Set(record.recorded_week),
+        };
+        match match_outcomes::Entity::insert(row)
+            .exec_without_returning(&self.connection)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) if is_foreign_key_violation(&error) => {
+                Err(StoreError::UnknownMatch(record.match_id))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The outcomes recorded for a match, oldest week first.
+    pub async fn match_outcomes(
+        &self,
+        match_id: Uuid,
+    ) -> Result<Vec<MatchOutcomeRecord>, StoreError> {
+        match_outcomes::Entity::find()
+            .filter(match_outcomes::Column::MatchId.eq(match_id))
+            .order_by_asc(match_outcomes::Column::RecordedWeek)
+            .order_by_asc(match_outcomes::Column::Id)
+            .all(&self.connection)
+            .await?
+            .into_iter()
+            .map(|row| {
+                Ok(MatchOutcomeRecord {
+                    id: row.id,
+                    match_id: row.match_id,
+                    provider_id: ProviderId::from_uuid(row.provider_id),
+                    outcome: parse_code("match_outcomes", &row.outcome)?,
+                    recorded_week: row.recorded_week,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn insert_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        audit_log::Entity::insert(audit_log::ActiveModel {
+            id: Set(record.id),
+            actor: Set(record.actor.clone()),
+            action: Set(record.action.clone()),
+            provider_id: Set(record.provider_id.map(ProviderId::as_uuid)),
+            at: Set(record.at),
+        })
+        .exec_without_returning(&self.connection)
+        .await?;
+        Ok(())
+    }
+
+    /// The audit trail of one provider, oldest first.
+    pub async fn audit_for_provider(
+        &self,
+        provider_id: ProviderId,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        Ok(audit_log::Entity::find()
+            .filter(audit_log::Column::ProviderId.eq(provider_id.as_uuid()))
+            .order_by_asc(audit_log::Column::At)
+            .order_by_asc(audit_log::Column::Id)
+            .all(&self.connection)
+            .await?
+            .into_iter()
+            .map(|row| AuditRecord {
+                id: row.id,
+                actor: row.actor,
+                action: row.action,
+                provider_id: row.provider_id.map(ProviderId::from_uuid),
+                at: row.at,
+            })
+            .collect())
+    }
+}
+
+fn join_codes<T: Copy>(items: &[T], code: fn(T) -> &'static str) -> String {
+    items
+        .iter()
+        .map(|item| code(*item))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn split_codes<T: FromStr>(table: &'static str, text: &str) -> Result<Vec<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.split(',')
+        .filter(|code| !code.is_empty())
+        .map(|code| parse_code(table, code))
+        .collect()
+}
+
+fn parse_code<T: FromStr>(table: &'static str, code: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    code.parse()
+        .map_err(|error: T::Err| StoreError::CorruptRow {
+            table,
+            problem: error.to_string(),
+        })
+}
+
+fn log_row(record: &MatchLogRecord) -> match_logs::ActiveModel {
+    match_logs::ActiveModel {
+        id: Set(record.id),
+        week_start: Set(record.week_start),
+        state: Set(record.state.clone()),
+        postal_prefix: Set(record.postal_prefix.clone()),
+        radius_km: Set(record.radius_km),
+        care_types_recommended: Set(join_codes(&record.care_types_recommended, CareType::code)),
+        care_types_requested: Set(join_codes(&record.care_types_requested, CareType::code)),
+        symptoms: Set(join_codes(&record.symptoms, Symptom::code)),
+        warning_signs: Set(join_codes(&record.warning_signs, WarningSign::code)),
+        birth_type: Set(record
+            .birth_type
+            .map(|birth_type| birth_type.code().to_owned())),
+        weeks_postpartum_bucket: Set(record.weeks_postpartum_bucket.clone()),
+        payer: Set(record.payer.clone()),
+        has_fsa_or_hsa: Set(record.has_fsa_or_hsa),
+        has_referral: Set(record.has_referral),
+        languages: Set(record
+            .languages
+            .iter()
+            .map(|language| language.replace(',', " "))
+            .collect::<Vec<_>>()
+            .join(",")),
+        modes: Set(join_codes(&record.modes, CareMode::code)),
+        text_given: Set(record.text_given),
+        result_count: Set(i32::try_from(record.result_count).unwrap_or(i32::MAX)),
+        radius_widened: Set(record.radius_widened),
+        cache_hit: Set(record.cache_hit),
+        latency_ms: Set(record.latency_ms),
+        client_name: Set(record.client_name.clone()),
+        client_version: Set(record.client_version.clone()),
+        operation: Set(record.operation.clone()),
+    }
+}
+
+fn result_row(match_id: Uuid, result: &MatchLogResultRecord) -> match_log_results::ActiveModel {
+    match_log_results::ActiveModel {
+        match_id: Set(match_id),
+        rank: Set(i32::try_from(result.rank).unwrap_or(i32::MAX)),
+        provider_id: Set(result.provider_id.as_uuid()),
+        score: Set(result.score),
+        need_fit: Set(result.need_fit),
+        distance: Set(result.distance),
+        certification: Set(result.certification),
+        payment: Set(result.payment),
+        availability: Set(result.availability),
+        text: Set(result.text),
+        payment_fit: Set(result.payment_fit.code().to_owned()),
+        beyond_radius: Set(result.beyond_radius),
+    }
+}
+
+fn log_record(
+    log: match_logs::Model,
+    results: Vec<match_log_results::Model>,
+) -> Result<MatchLogRecord, StoreError> {
+    const TABLE: &str = "match_logs";
+    let results = results
+        .into_iter()
+        .map(|row| {
+            Ok(MatchLogResultRecord {
+                rank: u32::try_from(row.rank).unwrap_or_default(),
+                provider_id: ProviderId::from_uuid(row.provider_id),
+                score: row.score,
+                need_fit: row.need_fit,
+                distance: row.distance,
+                certification: row.certification,
+                payment: row.payment,
+                availability: row.availability,
+                text: row.text,
+                payment_fit: parse_code("match_log_results", &row.payment_fit)?,
+                beyond_radius: row.beyond_radius,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(MatchLogRecord {
+        id: log.id,
+        week_start: log.week_start,
+        state: log.state,
+        postal_prefix: log.postal_prefix,
+        radius_km: log.radius_km,
+        care_types_recommended: split_codes(TABLE, &log.care_types_recommended)?,
+        care_types_requested: split_codes(TABLE, &log.care_types_requested)?,
+        symptoms: split_codes(TABLE, &log.symptoms)?,
+        warning_signs: split_codes(TABLE, &log.warning_signs)?,
+        birth_type: log
+            .birth_type
+            .as_deref()
+            .map(|code| parse_code(TABLE, code))
+            .transpose()?,
+        weeks_postpartum_bucket: log.weeks_postpartum_bucket,
+        payer: log.payer,
+        has_fsa_or_hsa: log.has_fsa_or_hsa,
+        has_referral: log.has_referral,
+        languages: log
+            .languages
+            .split(',')
+            .filter(|language| !language.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        modes: split_codes(TABLE, &log.modes)?,
+        text_given: log.text_given,
+        result_count: u32::try_from(log.result_count).unwrap_or_default(),
+        radius_widened: log.radius_widened,
+        cache_hit: log.cache_hit,
+        latency_ms: log.latency_ms,
+        client_name: log.client_name,
+        client_version: log.client_version,
+        operation: log.operation,
+        results,
+    })
+}

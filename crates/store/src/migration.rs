@@ -1,0 +1,703 @@
+//! Schema migrations (sea-orm-migration), written against sea-query's schema builder so the
+//! same code creates the tables on SQLite and PostgreSQL. A migration, once released, is never
+//! edited: a schema change is a new migration appended to [`Migrator::migrations`].
+
+use sea_orm_migration::prelude::*;
+
+pub(crate) struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_providers::Migration),
+            Box::new(m20261125_000002_match_logs_and_audit::Migration),
+        ]
+    }
+}
+
+/// Creates `child` keyed by (provider_id, `key_columns`...) with a cascading foreign key to
+/// `providers`: deleting a provider deletes its rows.
+fn provider_child_table(
+    child: impl IntoIden,
+    key_columns: &[DynIden],
+    columns: Vec<ColumnDef>,
+) -> TableCreateStatement {
+    let child = child.into_iden();
+    let mut table = Table::create();
+    table
+        .table(child.clone())
+        .if_not_exists()
+        .col(ColumnDef::new(ProviderChild::ProviderId).uuid().not_null());
+    for column in columns {
+        table.col(column);
+    }
+    let mut primary_key = Index::create();
+    primary_key.col(ProviderChild::ProviderId);
+    for column in key_columns {
+        primary_key.col(column.clone());
+    }
+    table.primary_key(&mut primary_key).foreign_key(
+        ForeignKey::create()
+            .from(child, ProviderChild::ProviderId)
+            .to(
+                m20261125_000001_providers::Providers::Table,
+                m20261125_000001_providers::Providers::Id,
+            )
+            .on_delete(ForeignKeyAction::Cascade),
+    );
+    table.to_owned()
+}
+
+/// An index named `idx_<table>_<column>` on one column.
+fn index_on(table: &str, column: &str) -> IndexCreateStatement {
+    Index::create()
+        .name(format!("idx_{table}_{column}"))
+        .table(Alias::new(table))
+        .col(Alias::new(column))
+        .if_not_exists()
+        .to_owned()
+}
+
+#[derive(DeriveIden)]
+enum ProviderChild {
+    ProviderId,
+}
+
+mod m20261125_000001_providers {
+    //! Providers, their child tables for SQL analysis, tombstones for replicas, and the
+    //! `data_generation` counter.
+
+    use super::{index_on, provider_child_table};
+    use sea_orm_migration::prelude::*;
+
+    #[derive(DeriveMigrationName)]
+    pub(super) struct Migration;
+
+    #[derive(DeriveIden)]
+    pub(super) enum Providers {
+        Table,
+        Id,
+        Npi,
+        Name,
+        AcceptingNewClients,
+        AcceptsFsaHsa,
+        ProvidesSuperbill,
+        RequiresReferral,
+        SelfPayRateUsd,
+        Bio,
+        HomeVisitRadiusKm,
+        Document,
+        CreatedAt,
+        UpdatedAt,
+    }
+
+    #[derive(DeriveIden)]
+    enum ProviderCareTypes {
+        Table,
+        CareType,
+    }
+
+    #[derive(DeriveIden)]
+    enum ProviderCertifications {
+        Table,
+        Position,
+        Name,
+        Issuer,
+        Scope,
+        Verified,
+    }
+
+    #[derive(DeriveIden)]
+    enum ProviderLocations {
+        Table,
+        Position,
+        Latitude,
+        Longitude,
+        Address,
+        City,
+        Region,
+        PostalCode,
+    }
+
+    #[derive(DeriveIden)]
+    enum ProviderInsurance {
+        Table,
+        Position,
+        Payer,
+        Plan,
+    }
+
+    #[derive(DeriveIden)]
+    enum ProviderSymptoms {
+        Table,
+        Symptom,
+    }
+
+    #[derive(DeriveIden)]
+    enum ProviderModes {
+        Table,
+        Mode,
+    }
+
+    #[derive(DeriveIden)]
+    enum ProviderLanguages {
+        Table,
+        Language,
+    }
+
+    #[derive(DeriveIden)]
+    enum ProviderLicensedRegions {
+        Table,
+        Region,
+    }
+
+    #[derive(DeriveIden)]
+    enum ProviderTombstones {
+        Table,
+        ProviderId,
+        DeletedAt,
+    }
+
+    #[derive(DeriveIden)]
+    enum StoreState {
+        Table,
+        Key,
+        Value,
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .create_table(
+                    Table::create()
+                        .table(Providers::Table)
+                        .if_not_exists()
+                        .col(
+                            ColumnDef::new(Providers::Id)
+                                .uuid()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(ColumnDef::new(Providers::Npi).string_len(10).null())
+                        .col(ColumnDef::new(Providers::Name).string().not_null())
+                        .col(
+                            ColumnDef::new(Providers::AcceptingNewClients)
+                                .boolean()
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(Providers::AcceptsFsaHsa)
+                                .boolean()
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(Providers::ProvidesSuperbill)
+                                .boolean()
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(Providers::RequiresReferral)
+                                .boolean()
+                                .not_null(),
+                        )
+                        .col(ColumnDef::new(Providers::SelfPayRateUsd).integer().null())
+                        .col(ColumnDef::new(Providers::Bio).text().null())
+                        .col(ColumnDef::new(Providers::HomeVisitRadiusKm).double().null())
+                        .col(ColumnDef::new(Providers::Document).json_binary().not_null())
+                        .col(
+                            ColumnDef::new(Providers::CreatedAt)
+                                .timestamp_with_time_zone()
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(Providers::UpdatedAt)
+                                .timestamp_with_time_zone()
+                                .not_null(),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            // NULLs do not collide in a unique index on either backend, so providers without
+            // an NPI are unconstrained.
+            manager
+                .create_index(
+                    Index::create()
+                        .name("ux_providers_npi")
+                        .table(Providers::Table)
+                        .col(Providers::Npi)
+                        .unique()
+                        .if_not_exists()
+                        .to_owned(),
+                )
+                .await?;
+            // `changed_since` scans by time.
+            manager
+                .create_index(index_on("providers", "updated_at"))
+                .await?;
+
+            let children = [
+                provider_child_table(
+                    ProviderCareTypes::Table,
+                    &[ProviderCareTypes::CareType.into_iden()],
+                    vec![
+                        ColumnDef::new(ProviderCareTypes::CareType)
+                            .string_len(64)
+                            .not_null()
+                            .to_owned(),
+                    ],
+                ),
+                provider_child_table(
+                    ProviderCertifications::Table,
+                    &[ProviderCertifications::Position.into_iden()],
+                    vec![
+                        ColumnDef::new(ProviderCertifications::Position)
+                            .integer()
+                            .not_null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderCertifications::Name)
+                            .string()
+                            .not_null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderCertifications::Issuer)
+                            .string()
+                            .null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderCertifications::Scope)
+                            .string_len(32)
+                            .not_null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderCertifications::Verified)
+                            .boolean()
+                            .not_null()
+                            .to_owned(),
+                    ],
+                ),
+                provider_child_table(
+                    ProviderLocations::Table,
+                    &[ProviderLocations::Position.into_iden()],
+                    vec![
+                        ColumnDef::new(ProviderLocations::Position)
+                            .integer()
+                            .not_null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderLocations::Latitude)
+                            .double()
+                            .not_null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderLocations::Longitude)
+                            .double()
+                            .not_null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderLocations::Address)
+                            .string()
+                            .null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderLocations::City)
+                            .string()
+                            .null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderLocations::Region)
+                            .string_len(2)
+                            .null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderLocations::PostalCode)
+                            .string_len(5)
+                            .null()
+                            .to_owned(),
+                    ],
+                ),
+                provider_child_table(
+                    ProviderInsurance::Table,
+                    &[ProviderInsurance::Position.into_iden()],
+                    vec![
+                        ColumnDef::new(ProviderInsurance::Position)
+                            .integer()
+                            .not_null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderInsurance::Payer)
+                            .string()
+                            .not_null()
+                            .to_owned(),
+                        ColumnDef::new(ProviderInsurance::Plan)
+                            .string()
+                            .null()
+                            .to_owned(),
+                    ],
+                ),
+                provider_child_table(
+                    ProviderSymptoms::Table,
+                    &[ProviderSymptoms::Symptom.into_iden()],
+                    vec![
+                        ColumnDef::new(ProviderSymptoms::Symptom)
+                            .string_len(64)
+                            .not_null()
+                            .to_owned(),
+                    ],
+                ),
+                provider_child_table(
+                    ProviderModes::Table,
+                    &[ProviderModes::Mode.into_iden()],
+                    vec![
+                        ColumnDef::new(ProviderModes::Mode)
+                            .string_len(32)
+                            .not_null()
+                            .to_owned(),
+                    ],
+                ),
+                provider_child_table(
+                    ProviderLanguages::Table,
+                    &[ProviderLanguages::Language.into_iden()],
+                    vec![
+                        ColumnDef::new(ProviderLanguages::Language)
+                            .string_len(60)
+                            .not_null()
+                            .to_owned(),
+                    ],
+                ),
+                provider_child_table(
+                    ProviderLicensedRegions::Table,
+                    &[ProviderLicensedRegions::Region.into_iden()],
+                    vec![
+                        ColumnDef::new(ProviderLicensedRegions::Region)
+                            .string_len(2)
+                            .not_null()
+                            .to_owned(),
+                    ],
+                ),
+            ];
+            for table in children {
+                manager.create_table(table).await?;
+            }
+            // Indexes for the questions analysts ask: who offers this care type, treats this
+            // symptom, takes this payer, practises in this state or postal area.
+            for (table, column) in [
+                ("provider_care_types", "care_type"),
+                ("provider_certifications", "scope"),
+                ("provider_locations", "region"),
+                ("provider_locations", "postal_code"),
+                ("provider_insurance", "payer"),
+                ("provider_symptoms", "symptom"),
+                ("provider_modes", "mode"),
+                ("provider_languages", "language"),
+                ("provider_licensed_regions", "region"),
+            ] {
+                manager.create_index(index_on(table, column)).await?;
+            }
+
+            manager
+                .create_table(
+                    Table::create()
+                        .table(ProviderTombstones::Table)
+                        .if_not_exists()
+                        .col(
+                            ColumnDef::new(ProviderTombstones::ProviderId)
+                                .uuid()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(
+                            ColumnDef::new(ProviderTombstones::DeletedAt)
+                                .timestamp_with_time_zone()
+                                .not_null(),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(index_on("provider_tombstones", "deleted_at"))
+                .await?;
+
+            manager
+                .create_table(
+                    Table::create()
+                        .table(StoreState::Table)
+                        .if_not_exists()
+                        .col(
+                            ColumnDef::new(StoreState::Key)
+                                .string_len(64)
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(ColumnDef::new(StoreState::Value).big_integer().not_null())
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .exec_stmt(
+                    Query::insert()
+                        .into_table(StoreState::Table)
+                        .columns([StoreState::Key, StoreState::Value])
+                        .values_panic([crate::state::DATA_GENERATION.into(), 0i64.into()])
+                        .values_panic([crate::state::LAST_WRITE_MICROS.into(), 0i64.into()])
+                        .on_conflict(OnConflict::column(StoreState::Key).do_nothing().to_owned())
+                        .to_owned(),
+                )
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+mod m20261125_000002_match_logs_and_audit {
+    //! De-identified match logs (issue 6) and the audit log of admin writes (issue 4).
+
+    use super::index_on;
+    use sea_orm_migration::prelude::*;
+
+    #[derive(DeriveMigrationName)]
+    pub(super) struct Migration;
+
+    #[derive(DeriveIden)]
+    enum MatchLogs {
+        Table,
+        Id,
+        WeekStart,
+        State,
+        PostalPrefix,
+        RadiusKm,
+        CareTypesRecommended,
+        CareTypesRequested,
+        Symptoms,
+        WarningSigns,
+        BirthType,
+        WeeksPostpartumBucket,
+        Payer,
+        HasFsaOrHsa,
+        HasReferral,
+        Languages,
+        Modes,
+        TextGiven,
+        ResultCount,
+        RadiusWidened,
+        CacheHit,
+        LatencyMs,
+        ClientName,
+        ClientVersion,
+        Operation,
+    }
+
+    #[derive(DeriveIden)]
+    enum MatchLogResults {
+        Table,
+        MatchId,
+        Rank,
+        ProviderId,
+        Score,
+        NeedFit,
+        Distance,
+        Certification,
+        Payment,
+        Availability,
+        Text,
+        PaymentFit,
+        BeyondRadius,
+    }
+
+    #[derive(DeriveIden)]
+    enum MatchOutcomes {
+        Table,
+        Id,
+        MatchId,
+        ProviderId,
+        Outcome,
+        RecordedWeek,
+    }
+
+    #[derive(DeriveIden)]
+    enum AuditLog {
+        Table,
+        Id,
+        Actor,
+        Action,
+        ProviderId,
+        At,
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            // Code lists are comma-separated text rather than arrays or JSON, so SQLite,
+            // PostgreSQL and DuckDB all read them the same way.
+            let code_list = |column: MatchLogs| ColumnDef::new(column).text().not_null().to_owned();
+            manager
+                .create_table(
+                    Table::create()
+                        .table(MatchLogs::Table)
+                        .if_not_exists()
+                        .col(
+                            ColumnDef::new(MatchLogs::Id)
+                                .uuid()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(ColumnDef::new(MatchLogs::WeekStart).date().not_null())
+                        .col(ColumnDef::new(MatchLogs::State).string_len(2).null())
+                        .col(ColumnDef::new(MatchLogs::PostalPrefix).string_len(3).null())
+                        .col(ColumnDef::new(MatchLogs::RadiusKm).double().not_null())
+                        .col(code_list(MatchLogs::CareTypesRecommended))
+                        .col(code_list(MatchLogs::CareTypesRequested))
+                        .col(code_list(MatchLogs::Symptoms))
+                        .col(code_list(MatchLogs::WarningSigns))
+                        .col(ColumnDef::new(MatchLogs::BirthType).string_len(32).null())
+                        .col(
+                            ColumnDef::new(MatchLogs::WeeksPostpartumBucket)
+                                .string_len(16)
+                                .null(),
+                        )
+                        .col(ColumnDef::new(MatchLogs::Payer).string().null())
+                        .col(ColumnDef::new(MatchLogs::HasFsaOrHsa).boolean().not_null())
+                        .col(ColumnDef::new(MatchLogs::HasReferral).boolean().not_null())
+                        .col(code_list(MatchLogs::Languages))
+                        .col(code_list(MatchLogs::Modes))
+                        .col(ColumnDef::new(MatchLogs::TextGiven).boolean().not_null())
+                        .col(ColumnDef::new(MatchLogs::ResultCount).integer().not_null())
+                        .col(
+                            ColumnDef::new(MatchLogs::RadiusWidened)
+                                .boolean()
+                                .not_null(),
+                        )
+                        .col(ColumnDef::new(MatchLogs::CacheHit).boolean().not_null())
+                        .col(ColumnDef::new(MatchLogs::LatencyMs).double().not_null())
+                        .col(ColumnDef::new(MatchLogs::ClientName).string().null())
+                        .col(ColumnDef::new(MatchLogs::ClientVersion).string().null())
+                        .col(
+                            ColumnDef::new(MatchLogs::Operation)
+                                .string_len(64)
+                                .not_null(),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(index_on("match_logs", "week_start"))
+                .await?;
+            manager
+                .create_index(index_on("match_logs", "state"))
+                .await?;
+
+            manager
+                .create_table(
+                    Table::create()
+                        .table(MatchLogResults::Table)
+                        .if_not_exists()
+                        .col(ColumnDef::new(MatchLogResults::MatchId).uuid().not_null())
+                        .col(ColumnDef::new(MatchLogResults::Rank).integer().not_null())
+                        .col(
+                            ColumnDef::new(MatchLogResults::ProviderId)
+                                .uuid()
+                                .not_null(),
+                        )
+                        .col(ColumnDef::new(MatchLogResults::Score).double().not_null())
+                        .col(ColumnDef::new(MatchLogResults::NeedFit).double().not_null())
+                        .col(
+                            ColumnDef::new(MatchLogResults::Distance)
+                                .double()
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(MatchLogResults::Certification)
+                                .double()
+                                .not_null(),
+                        )
+                        .col(ColumnDef::new(MatchLogResults::Payment).double().not_null())
+                        .col(
+                            ColumnDef::new(MatchLogResults::Availability)
+                                .double()
+                                .not_null(),
+                        )
+                        .col(ColumnDef::new(MatchLogResults::Text).double().not_null())
+                        .col(
+                            ColumnDef::new(MatchLogResults::PaymentFit)
+                                .string_len(64)
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(MatchLogResults::BeyondRadius)
+                                .boolean()
+                                .not_null(),
+                        )
+                        .primary_key(
+                            Index::create()
+                                .col(MatchLogResults::MatchId)
+                                .col(MatchLogResults::Rank),
+                        )
+                        // No foreign key to providers: a log outlives the provider it names.
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(MatchLogResults::Table, MatchLogResults::MatchId)
+                                .to(MatchLogs::Table, MatchLogs::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(index_on("match_log_results", "provider_id"))
+                .await?;
+
+            manager
+                .create_table(
+                    Table::create()
+                        .table(MatchOutcomes::Table)
+                        .if_not_exists()
+                        .col(
+                            ColumnDef::new(MatchOutcomes::Id)
+                                .uuid()
+                                .not_null()
+                                .primary_key(),
+                        )
+                        .col(ColumnDef::new(MatchOutcomes::MatchId).uuid().not_null())
+                        .col(ColumnDef::new(MatchOutcomes::ProviderId).uuid().not_null())
+                        .col(
+                            ColumnDef::new(MatchOutcomes::Outcome)
+                                .string_len(32)
+                                .not_null(),
+                        )
+                        .col(
+                            ColumnDef::new(MatchOutcomes::RecordedWeek)
+                                .date()
+                                .not_null(),
+                        )
+                        .foreign_key(
+                            ForeignKey::create()
+                                .from(MatchOutcomes::Table, MatchOutcomes::MatchId)
+                                .to(MatchLogs::Table, MatchLogs::Id)
+                                .on_delete(ForeignKeyAction::Cascade),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(index_on("match_outcomes", "match_id"))
+                .await?;
+            manager
+                .create_index(index_on("match_outcomes", "provider_id"))
+                .await?;
+
+            manager
+                .create_table(
+                    Table::create()
+                        .table(AuditLog::Table)
+                        .if_not_exists()
+                        .col(ColumnDef::new(AuditLog::Id).uuid().not_null().primary_key())
+                        .col(ColumnDef::new(AuditLog::Actor).string().not_null())
+                        .col(ColumnDef::new(AuditLog::Action).string_len(64).not_null())
+                        .col(ColumnDef::new(AuditLog::ProviderId).uuid().null())
+                        .col(
+                            ColumnDef::new(AuditLog::At)
+                                .timestamp_with_time_zone()
+                                .not_null(),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+            manager.create_index(index_on("audit_log", "at")).await?;
+            manager
+                .create_index(index_on("audit_log", "provider_id"))
+                .await?;
+            Ok(())
+        }
+    }
+}
