@@ -134,10 +134,11 @@ pub fn draw(seed: u64, index: u64, postal: PostalCodes) -> Option<Drawn> {
     let main = main_care_type(&mut rng);
 
     let mut care_types = vec![main.care_type];
-    if main.second_type_share > 0.0 && rng.random_bool(main.second_type_share) {
-        if let Some(second) = pick_weighted(&mut rng, main.second_types) {
-            care_types.push(*second);
-        }
+    if main.second_type_share > 0.0
+        && rng.random_bool(main.second_type_share)
+        && let Some(second) = pick_weighted(&mut rng, main.second_types)
+    {
+        care_types.push(*second);
     }
     let second = care_types
         .get(1)
@@ -154,24 +155,24 @@ pub fn draw(seed: u64, index: u64, postal: PostalCodes) -> Option<Drawn> {
     if let Some(licence) = draw_credential(&mut rng, main.general_credentials, main.general_share) {
         credentials.push(licence);
     }
-    if let Some((extra, share)) = main.extra_general {
-        if rng.random_bool(share) {
-            credentials.push(extra);
-        }
+    if let Some((extra, share)) = main.extra_general
+        && rng.random_bool(share)
+    {
+        credentials.push(extra);
     }
     if let Some(credential) =
         draw_credential(&mut rng, main.perinatal_credentials, main.perinatal_share)
     {
         credentials.push(credential);
     }
-    if let Some(second) = second {
-        if let Some(credential) = draw_credential(
+    if let Some(second) = second
+        && let Some(credential) = draw_credential(
             &mut rng,
             second.perinatal_credentials,
             second.perinatal_share,
-        ) {
-            credentials.push(credential);
-        }
+        )
+    {
+        credentials.push(credential);
     }
     let certifications: Vec<CertificationDraft> = credentials
         .iter()
@@ -204,13 +205,11 @@ pub fn draw(seed: u64, index: u64, postal: PostalCodes) -> Option<Drawn> {
     if !individual
         && main.care_type != CareType::SupportGroup
         && rng.random_bool(profiles::SECOND_LOCATION_SHARE)
+        && let Origin::Metro(metro_index) = place.origin
+        && let Some(second_place) = places::place_in_metro(&mut rng, postal, metro_index)
     {
-        if let Origin::Metro(metro_index) = place.origin {
-            if let Some(second_place) = places::place_in_metro(&mut rng, postal, metro_index) {
-                let second_city = city_name(&second_place);
-                locations.push(location(&mut rng, &second_place, &second_city));
-            }
-        }
+        let second_city = city_name(&second_place);
+        locations.push(location(&mut rng, &second_place, &second_city));
     }
 
     let languages = draw_languages(&mut rng);
@@ -370,14 +369,15 @@ fn draw_insurance(
     } else {
         1.0
     };
-    if let Some(info) = state {
-        if !info.blue_plans.is_empty() && rng.random_bool(0.65 * commercial_factor) {
-            let payer = *pick(rng, info.blue_plans);
-            plans.push(InsurancePlanDraft {
-                payer: payer.to_owned(),
-                plan: plan_name(rng, BLUE_PLANS),
-            });
-        }
+    if let Some(info) = state
+        && !info.blue_plans.is_empty()
+        && rng.random_bool(0.65 * commercial_factor)
+    {
+        let payer = *pick(rng, info.blue_plans);
+        plans.push(InsurancePlanDraft {
+            payer: payer.to_owned(),
+            plan: plan_name(rng, BLUE_PLANS),
+        });
     }
     for national in NATIONAL_PAYERS {
         if rng.random_bool(national.share * commercial_factor) {

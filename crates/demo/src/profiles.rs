@@ -97,7 +97,7 @@ pub const PROFILES: &[CareProfile] = &[
         individual_share: 0.45,
         individual_npi_share: 0.75,
         practice_npi_share: 0.5,
-        perinatal_share: 0.45,
+        perinatal_share: 0.40,
         perinatal_credentials: &[
             (perinatal("PWCS", "ABPTS", true), 3),
             (perinatal("CAPP-OB", "APTA Pelvic Health", true), 3),
@@ -153,7 +153,7 @@ pub const PROFILES: &[CareProfile] = &[
         individual_share: 0.6,
         individual_npi_share: 0.2,
         practice_npi_share: 0.1,
-        perinatal_share: 0.32,
+        perinatal_share: 0.28,
         perinatal_credentials: &[
             (
                 perinatal(
@@ -224,7 +224,7 @@ pub const PROFILES: &[CareProfile] = &[
         individual_share: 0.7,
         individual_npi_share: 0.7,
         practice_npi_share: 0.4,
-        perinatal_share: 0.88,
+        perinatal_share: 0.85,
         perinatal_credentials: &[
             (perinatal("IBCLC", "IBLCE", true), 6),
             (perinatal("CLC", "ALPP", true), 3),
@@ -330,7 +330,7 @@ pub const PROFILES: &[CareProfile] = &[
         individual_share: 0.75,
         individual_npi_share: 0.25,
         practice_npi_share: 0.15,
-        perinatal_share: 0.58,
+        perinatal_share: 0.5,
         perinatal_credentials: &[
             (perinatal("PCD(DONA)", "DONA International", true), 4),
             (perinatal("CPD", "CAPPA", true), 3),
@@ -427,7 +427,7 @@ pub const PROFILES: &[CareProfile] = &[
         individual_share: 0.35,
         individual_npi_share: 0.9,
         practice_npi_share: 0.8,
-        perinatal_share: 0.65,
+        perinatal_share: 0.55,
         perinatal_credentials: &[
             (
                 perinatal(
