@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::payers::{
     self, BLUE_PLANS, KAISER, KAISER_PLANS, KAISER_STATES, NATIONAL_PAYERS, PLAN_NAME_SHARE,
 };
-use crate::places::{self, METROS, Origin, Place};
+use crate::places::{self, Origin, Place};
 use crate::profiles::{self, CareProfile, Credential, PROFILES};
 
 /// What the generator decided beyond the provider itself; tests check distributions on it.
@@ -199,7 +199,7 @@ pub fn draw(seed: u64, index: u64, postal: PostalCodes) -> Option<Drawn> {
         None
     };
 
-    let city = city_name(&place);
+    let city = places::city_name(&place);
     let name = provider_name(&mut rng, main, &care_types, individual, &credentials, &city);
     let mut locations = vec![location(&mut rng, &place, &city)];
     if !individual
@@ -208,7 +208,7 @@ pub fn draw(seed: u64, index: u64, postal: PostalCodes) -> Option<Drawn> {
         && let Origin::Metro(metro_index) = place.origin
         && let Some(second_place) = places::place_in_metro(&mut rng, postal, metro_index)
     {
-        let second_city = city_name(&second_place);
+        let second_city = places::city_name(&second_place);
         locations.push(location(&mut rng, &second_place, &second_city));
     }
 
@@ -404,16 +404,6 @@ fn draw_insurance(
         });
     }
     plans
-}
-
-fn city_name(place: &Place) -> String {
-    match place.origin {
-        Origin::Metro(index) => METROS.get(index).map_or_else(
-            || place.postal.code().to_owned(),
-            |metro| metro.city.to_owned(),
-        ),
-        Origin::Rural => places::town_name(place.postal.code()),
-    }
 }
 
 fn location(rng: &mut ChaCha8Rng, place: &Place, city: &str) -> LocationDraft {

@@ -131,6 +131,52 @@ pub const METROS: &[Metro] = &[
     metro("Cheyenne", "WY", 41.1400, -104.8202, 100),
 ];
 
+/// Cities across a state line from a metro's principal city, so a provider placed in Vancouver,
+/// WA is not listed as "Portland". A crossing not listed gets a made-up town name.
+#[rustfmt::skip]
+pub const CROSS_STATE_CITIES: &[(&str, &str, &str)] = &[
+    ("New York", "NJ", "Jersey City"), ("New York", "CT", "Stamford"),
+    ("Newark", "NY", "Staten Island"), ("Chicago", "IN", "Hammond"), ("Chicago", "WI", "Kenosha"),
+    ("Washington", "MD", "Silver Spring"), ("Washington", "VA", "Arlington"),
+    ("Philadelphia", "NJ", "Cherry Hill"), ("Philadelphia", "DE", "Wilmington"),
+    ("Wilmington", "PA", "Chester"), ("Wilmington", "NJ", "Pennsville"), ("Wilmington", "MD", "Elkton"),
+    ("Baltimore", "PA", "Hanover"), ("Portland", "WA", "Vancouver"), ("Cincinnati", "KY", "Covington"),
+    ("Cincinnati", "IN", "Lawrenceburg"), ("St. Louis", "IL", "Belleville"),
+    ("Kansas City", "KS", "Overland Park"), ("Memphis", "AR", "West Memphis"),
+    ("Memphis", "MS", "Southaven"), ("Louisville", "IN", "Jeffersonville"),
+    ("Omaha", "IA", "Council Bluffs"), ("Providence", "MA", "Attleboro"),
+    ("Boston", "NH", "Nashua"), ("Worcester", "RI", "Woonsocket"), ("Worcester", "CT", "Putnam"),
+    ("Hartford", "MA", "Springfield"), ("Charlotte", "SC", "Rock Hill"), ("Fargo", "MN", "Moorhead"),
+    ("El Paso", "NM", "Sunland Park"), ("Manchester", "MA", "Lowell"), ("Sioux Falls", "IA", "Rock Rapids"),
+    ("Charleston", "OH", "Gallipolis"), ("Albany", "VT", "Bennington"), ("Albany", "MA", "Pittsfield"),
+    ("Spokane", "ID", "Coeur d'Alene"), ("Las Vegas", "AZ", "Bullhead City"), ("Reno", "CA", "Truckee"),
+    ("Cheyenne", "CO", "Fort Collins"), ("Cheyenne", "NE", "Kimball"), ("Norfolk", "NC", "Moyock"),
+    ("Buffalo", "PA", "Erie"), ("Detroit", "OH", "Toledo"), ("Burlington", "NY", "Plattsburgh"),
+    ("Portland", "NH", "Portsmouth"), ("Grand Rapids", "IN", "Elkhart"), ("Knoxville", "KY", "Middlesboro"),
+    ("Columbus", "WV", "Parkersburg"), ("Pittsburgh", "WV", "Wheeling"), ("Pittsburgh", "OH", "East Liverpool"),
+    ("Jackson", "LA", "Tallulah"), ("Sioux Falls", "MN", "Pipestone"), ("Providence", "CT", "Killingly"), ("Tulsa", "KS", "Coffeyville"), ("Fort Worth", "OK", "Durant"),
+];
+
+/// The city of a location: the metro's own city in its state, a known city across a state line,
+/// or a made-up town for rural places and unlisted crossings.
+pub fn city_name(place: &Place) -> String {
+    let state = place.postal.state();
+    match place.origin {
+        Origin::Metro(index) => match METROS.get(index) {
+            Some(metro) if metro.state == state => metro.city.to_owned(),
+            Some(metro) => CROSS_STATE_CITIES
+                .iter()
+                .find(|(city, other_state, _)| *city == metro.city && *other_state == state)
+                .map_or_else(
+                    || town_name(place.postal.code()),
+                    |(_, _, name)| (*name).to_owned(),
+                ),
+            None => town_name(place.postal.code()),
+        },
+        Origin::Rural => town_name(place.postal.code()),
+    }
+}
+
 /// Share of providers placed outside the metro table, at a random postal code.
 pub const RURAL_SHARE: f64 = 0.15;
 
