@@ -71,8 +71,14 @@ mod m20261125_000001_providers {
     use super::{index_on, provider_child_table};
     use sea_orm_migration::prelude::*;
 
-    #[derive(DeriveMigrationName)]
     pub(super) struct Migration;
+
+    // Named explicitly: `DeriveMigrationName` takes the file name, which both migrations share.
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261125_000001_providers"
+        }
+    }
 
     #[derive(DeriveIden)]
     pub(super) enum Providers {
@@ -446,8 +452,14 @@ mod m20261125_000002_match_logs_and_audit {
     use super::index_on;
     use sea_orm_migration::prelude::*;
 
-    #[derive(DeriveMigrationName)]
     pub(super) struct Migration;
+
+    // Named explicitly: `DeriveMigrationName` takes the file name, which both migrations share.
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261125_000002_match_logs_and_audit"
+        }
+    }
 
     #[derive(DeriveIden)]
     enum MatchLogs {

@@ -1,0 +1,495 @@
+//! The repository suite: every test runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL`
+//! is set, each on a fresh database of its own.
+
+mod support;
+
+use carematch_domain::{
+    BirthType, CareMode, CareType, MatchOutcome, PaymentFit, ProviderId, Symptom, WarningSign,
+};
+use carematch_store::{
+    AuditRecord, MatchLogRecord, MatchLogResultRecord, MatchOutcomeRecord, StoreError,
+    UpsertOutcome,
+};
+use chrono::{NaiveDate, TimeDelta, Utc};
+use futures::TryStreamExt;
+use support::{TestContext, full_provider, minimal_provider, npi, provider_id};
+
+store_test_suite!(
+    migrating_twice_is_idempotent_and_keeps_the_data,
+    an_upsert_creates_then_updates_and_replaces_child_rows,
+    a_round_trip_preserves_every_field_of_a_provider,
+    a_batch_upsert_reports_created_or_updated_for_each_input,
+    get_providers_keeps_the_order_asked_and_skips_unknown_ids,
+    a_provider_is_found_by_its_npi,
+    an_npi_held_by_another_provider_is_a_conflict,
+    an_npi_repeated_within_a_batch_is_a_conflict,
+    delete_returns_true_then_false_and_leaves_a_tombstone,
+    changed_since_includes_a_write_at_exactly_since,
+    a_recreated_provider_is_reported_as_upserted_not_deleted,
+    streaming_yields_every_provider_exactly_once_across_pages,
+    the_generation_bumps_on_every_write_and_not_on_a_missed_delete,
+    a_corrupt_document_is_an_error_naming_the_provider,
+    match_logs_round_trip_and_reinserting_a_batch_adds_nothing,
+    an_outcome_for_an_unknown_match_is_refused_and_a_known_one_round_trips,
+    audit_records_round_trip,
+);
+
+async fn migrating_twice_is_idempotent_and_keeps_the_data(ctx: TestContext) {
+    ctx.store.upsert_provider(&full_provider(1)).await.unwrap();
+    ctx.store.migrate().await.unwrap();
+    ctx.store.migrate().await.unwrap();
+    assert_eq!(ctx.store.count_providers().await.unwrap(), 1);
+    assert_eq!(ctx.store.data_generation().await.unwrap(), 1);
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM seaql_migrations").await, 2);
+}
+
+async fn an_upsert_creates_then_updates_and_replaces_child_rows(ctx: TestContext) {
+    let provider = full_provider(1);
+    assert_eq!(
+        ctx.store.upsert_provider(&provider).await.unwrap(),
+        UpsertOutcome::Created
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_care_types").await,
+        2
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_locations").await,
+        2
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_insurance").await,
+        2
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_licensed_regions")
+            .await,
+        2
+    );
+
+    let mut changed = provider.clone();
+    changed.care_types = vec![CareType::Doula];
+    changed.locations.truncate(1);
+    changed.insurance.clear();
+    changed.name = carematch_domain::ProviderName::parse("Renamed").unwrap();
+    assert_eq!(
+        ctx.store.upsert_provider(&changed).await.unwrap(),
+        UpsertOutcome::Updated
+    );
+    assert_eq!(ctx.store.count_providers().await.unwrap(), 1);
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_care_types").await,
+        1
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_locations").await,
+        1
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_insurance").await,
+        0
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_care_types WHERE care_type = 'DOULA'")
+            .await,
+        1
+    );
+    assert_eq!(
+        ctx.store.get_provider(provider.id).await.unwrap(),
+        Some(changed)
+    );
+}
+
+async fn a_round_trip_preserves_every_field_of_a_provider(ctx: TestContext) {
+    let full = full_provider(7);
+    assert!(full.npi.is_some() && full.home_visit_radius_km.is_some());
+    assert_eq!(full.licensed_regions.len(), 2);
+    let minimal = minimal_provider(8);
+    ctx.store
+        .upsert_providers(&[full.clone(), minimal.clone()])
+        .await
+        .unwrap();
+    assert_eq!(ctx.store.get_provider(full.id).await.unwrap(), Some(full));
+    assert_eq!(
+        ctx.store.get_provider(minimal.id).await.unwrap(),
+        Some(minimal)
+    );
+    assert_eq!(ctx.store.get_provider(provider_id(99)).await.unwrap(), None);
+}
+
+async fn a_batch_upsert_reports_created_or_updated_for_each_input(ctx: TestContext) {
+    ctx.store.upsert_provider(&full_provider(1)).await.unwrap();
+    let mut renamed_twice = minimal_provider(2);
+    renamed_twice.name = carematch_domain::ProviderName::parse("Last copy wins").unwrap();
+    let outcomes = ctx
+        .store
+        .upsert_providers(&[
+            full_provider(1),
+            minimal_provider(2),
+            full_provider(3),
+            renamed_twice.clone(),
+        ])
+        .await
+        .unwrap();
+    use UpsertOutcome::{Created, Updated};
+    assert_eq!(outcomes, [Updated, Created, Created, Updated]);
+    assert_eq!(ctx.store.count_providers().await.unwrap(), 3);
+    assert_eq!(
+        ctx.store.get_provider(renamed_twice.id).await.unwrap(),
+        Some(renamed_twice)
+    );
+    assert_eq!(ctx.store.upsert_providers(&[]).await.unwrap(), []);
+}
+
+async fn get_providers_keeps_the_order_asked_and_skips_unknown_ids(ctx: TestContext) {
+    let providers: Vec<_> = (1..=5).map(full_provider).collect();
+    ctx.store.upsert_providers(&providers).await.unwrap();
+    let asked = [
+        provider_id(4),
+        provider_id(42),
+        provider_id(1),
+        provider_id(3),
+    ];
+    let found = ctx.store.get_providers(&asked).await.unwrap();
+    let found_ids: Vec<ProviderId> = found.iter().map(|provider| provider.id).collect();
+    assert_eq!(found_ids, [provider_id(4), provider_id(1), provider_id(3)]);
+    assert_eq!(found[0], providers[3]);
+    assert!(ctx.store.get_providers(&[]).await.unwrap().is_empty());
+}
+
+async fn a_provider_is_found_by_its_npi(ctx: TestContext) {
+    ctx.store
+        .upsert_providers(&[full_provider(1), full_provider(2)])
+        .await
+        .unwrap();
+    let found = ctx.store.get_provider_by_npi(&npi(2)).await.unwrap();
+    assert_eq!(found.map(|provider| provider.id), Some(provider_id(2)));
+    assert_eq!(ctx.store.get_provider_by_npi(&npi(3)).await.unwrap(), None);
+}
+
+async fn an_npi_held_by_another_provider_is_a_conflict(ctx: TestContext) {
+    ctx.store.upsert_provider(&full_provider(1)).await.unwrap();
+    let generation = ctx.store.data_generation().await.unwrap();
+    let mut intruder = full_provider(2);
+    intruder.npi = Some(npi(1));
+    let error = ctx.store.upsert_provider(&intruder).await.unwrap_err();
+    match error {
+        StoreError::NpiConflict {
+            npi: taken,
+            provider_id: writer,
+            existing_provider_id,
+        } => {
+            assert_eq!(taken, npi(1).as_str());
+            assert_eq!(writer, provider_id(2));
+            assert_eq!(existing_provider_id, provider_id(1));
+        }
+        other => panic!("expected an npi conflict, got {other:?}"),
+    }
+    // Nothing of the failed write remains, and the owner keeps its NPI on re-upsert.
+    assert_eq!(ctx.store.count_providers().await.unwrap(), 1);
+    assert_eq!(ctx.store.data_generation().await.unwrap(), generation);
+    assert_eq!(
+        ctx.store.upsert_provider(&full_provider(1)).await.unwrap(),
+        UpsertOutcome::Updated
+    );
+}
+
+async fn an_npi_repeated_within_a_batch_is_a_conflict(ctx: TestContext) {
+    let mut twin = full_provider(2);
+    twin.npi = Some(npi(1));
+    let error = ctx
+        .store
+        .upsert_providers(&[full_provider(1), twin])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::NpiConflict { .. }), "{error:?}");
+    assert_eq!(ctx.store.count_providers().await.unwrap(), 0);
+}
+
+async fn delete_returns_true_then_false_and_leaves_a_tombstone(ctx: TestContext) {
+    let before = Utc::now() - TimeDelta::seconds(1);
+    ctx.store
+        .upsert_providers(&[full_provider(1), full_provider(2)])
+        .await
+        .unwrap();
+    assert!(ctx.store.delete_provider(provider_id(1)).await.unwrap());
+    assert!(!ctx.store.delete_provider(provider_id(1)).await.unwrap());
+    assert_eq!(ctx.store.get_provider(provider_id(1)).await.unwrap(), None);
+    // The child rows went with it (cascade).
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_care_types").await,
+        2
+    );
+
+    let changes = ctx.store.changed_since(before).await.unwrap();
+    assert_eq!(changes.deleted, [provider_id(1)]);
+    let upserted: Vec<ProviderId> = changes.upserted.iter().map(|p| p.id).collect();
+    assert_eq!(upserted, [provider_id(2)]);
+}
+
+async fn changed_since_includes_a_write_at_exactly_since(ctx: TestContext) {
+    let start = Utc::now() - TimeDelta::seconds(1);
+    let nothing = ctx.store.changed_since(start).await.unwrap();
+    assert!(nothing.upserted.is_empty() && nothing.deleted.is_empty());
+    assert_eq!(nothing.high_water, start);
+
+    ctx.store.upsert_provider(&full_provider(1)).await.unwrap();
+    let first = ctx.store.changed_since(start).await.unwrap();
+    assert_eq!(first.upserted, [full_provider(1)]);
+    assert!(first.high_water > start);
+
+    // Asking again from the high-water mark returns the write stamped exactly at it.
+    let again = ctx.store.changed_since(first.high_water).await.unwrap();
+    assert_eq!(again.upserted, [full_provider(1)]);
+    assert_eq!(again.high_water, first.high_water);
+    // One microsecond later it is behind us.
+    let after = ctx
+        .store
+        .changed_since(first.high_water + TimeDelta::microseconds(1))
+        .await
+        .unwrap();
+    assert!(after.upserted.is_empty());
+
+    ctx.store.upsert_provider(&full_provider(2)).await.unwrap();
+    let next = ctx.store.changed_since(first.high_water).await.unwrap();
+    let ids: Vec<ProviderId> = next.upserted.iter().map(|p| p.id).collect();
+    assert_eq!(ids, [provider_id(1), provider_id(2)]);
+    assert!(next.high_water >= first.high_water);
+}
+
+async fn a_recreated_provider_is_reported_as_upserted_not_deleted(ctx: TestContext) {
+    let start = Utc::now() - TimeDelta::seconds(1);
+    ctx.store.upsert_provider(&full_provider(1)).await.unwrap();
+    ctx.store.delete_provider(provider_id(1)).await.unwrap();
+    ctx.store.upsert_provider(&full_provider(1)).await.unwrap();
+    let changes = ctx.store.changed_since(start).await.unwrap();
+    assert!(changes.deleted.is_empty());
+    assert_eq!(changes.upserted, [full_provider(1)]);
+}
+
+async fn streaming_yields_every_provider_exactly_once_across_pages(ctx: TestContext) {
+    let providers: Vec<_> = (1..=23)
+        .map(|n| {
+            if n % 2 == 0 {
+                full_provider(n)
+            } else {
+                minimal_provider(n)
+            }
+        })
+        .collect();
+    ctx.store.upsert_providers(&providers).await.unwrap();
+    let pages: Vec<Vec<_>> = ctx.store.stream_providers(5).try_collect().await.unwrap();
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        [5, 5, 5, 5, 3]
+    );
+    let mut streamed: Vec<ProviderId> = pages.into_iter().flatten().map(|p| p.id).collect();
+    let mut expected: Vec<ProviderId> = providers.iter().map(|p| p.id).collect();
+    expected.sort();
+    assert_eq!(streamed, expected, "pages come in id order");
+    streamed.dedup();
+    assert_eq!(streamed.len(), 23);
+
+    // A page size that divides the count exactly ends without an empty page.
+    let pages: Vec<Vec<_>> = ctx.store.stream_providers(23).try_collect().await.unwrap();
+    assert_eq!(pages.len(), 1);
+}
+
+async fn the_generation_bumps_on_every_write_and_not_on_a_missed_delete(ctx: TestContext) {
+    let store = &ctx.store;
+    assert_eq!(store.data_generation().await.unwrap(), 0);
+    store.upsert_provider(&full_provider(1)).await.unwrap();
+    assert_eq!(store.data_generation().await.unwrap(), 1);
+    store.upsert_provider(&full_provider(1)).await.unwrap();
+    assert_eq!(store.data_generation().await.unwrap(), 2);
+    store
+        .upsert_providers(&[full_provider(2), full_provider(3)])
+        .await
+        .unwrap();
+    assert_eq!(store.data_generation().await.unwrap(), 3);
+    store.delete_provider(provider_id(2)).await.unwrap();
+    assert_eq!(store.data_generation().await.unwrap(), 4);
+    store.delete_provider(provider_id(2)).await.unwrap();
+    assert_eq!(store.data_generation().await.unwrap(), 4);
+}
+
+async fn a_corrupt_document_is_an_error_naming_the_provider(ctx: TestContext) {
+    ctx.store
+        .upsert_providers(&[full_provider(1), full_provider(2)])
+        .await
+        .unwrap();
+    ctx.execute(r#"UPDATE providers SET document = '{"name": 42}'"#)
+        .await;
+    let error = ctx.store.get_provider(provider_id(1)).await.unwrap_err();
+    match &error {
+        StoreError::CorruptDocument {
+            provider_id: id, ..
+        } => assert_eq!(*id, provider_id(1)),
+        other => panic!("expected a corrupt document, got {other:?}"),
+    }
+    assert!(error.to_string().contains(&provider_id(1).to_string()));
+    let streamed: Result<Vec<Vec<_>>, _> = ctx.store.stream_providers(10).try_collect().await;
+    assert!(matches!(streamed, Err(StoreError::CorruptDocument { .. })));
+}
+
+fn match_log(id: u128, week: NaiveDate) -> MatchLogRecord {
+    MatchLogRecord {
+        id: uuid::Uuid::from_u128(id),
+        week_start: week,
+        state: Some("OR".into()),
+        postal_prefix: Some("972".into()),
+        radius_km: 25.0,
+        care_types_recommended: vec![CareType::PelvicFloorPhysicalTherapy, CareType::Doula],
+        care_types_requested: vec![CareType::Doula],
+        symptoms: vec![Symptom::UrineLeakage, Symptom::PoorSleep],
+        warning_signs: vec![WarningSign::Fever],
+        birth_type: Some(BirthType::Cesarean),
+        weeks_postpartum_bucket: Some("2-6".into()),
+        payer: Some("Aetna".into()),
+        has_fsa_or_hsa: true,
+        has_referral: false,
+        languages: vec!["english".into(), "spanish".into()],
+        modes: vec![CareMode::InPerson, CareMode::Telehealth],
+        text_given: true,
+        result_count: 2,
+        radius_widened: false,
+        cache_hit: true,
+        latency_ms: 12.5,
+        client_name: Some("web".into()),
+        client_version: Some("1.2.3".into()),
+        operation: "matchProviders".into(),
+        results: vec![
+            MatchLogResultRecord {
+                rank: 1,
+                provider_id: provider_id(1),
+                score: 0.91,
+                need_fit: 1.0,
+                distance: 0.8,
+                certification: 1.0,
+                payment: 1.0,
+                availability: 1.0,
+                text: 0.25,
+                payment_fit: PaymentFit::InNetwork,
+                beyond_radius: false,
+            },
+            MatchLogResultRecord {
+                rank: 2,
+                provider_id: provider_id(2),
+                score: 0.5,
+                need_fit: 0.5,
+                distance: 0.1,
+                certification: 0.0,
+                payment: 0.4,
+                availability: 0.0,
+                text: 0.0,
+                payment_fit: PaymentFit::FsaHsaWithLetterOfMedicalNecessity,
+                beyond_radius: true,
+            },
+        ],
+    }
+}
+
+async fn match_logs_round_trip_and_reinserting_a_batch_adds_nothing(ctx: TestContext) {
+    let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let mut bare = match_log(2, week);
+    bare.results.clear();
+    bare.care_types_recommended.clear();
+    bare.warning_signs.clear();
+    bare.languages.clear();
+    bare.birth_type = None;
+    bare.state = None;
+    let batch = [match_log(1, week), bare.clone()];
+    assert_eq!(ctx.store.insert_match_logs(&batch).await.unwrap(), 2);
+    assert_eq!(
+        ctx.store.get_match_log(batch[0].id).await.unwrap().as_ref(),
+        Some(&batch[0])
+    );
+    assert_eq!(ctx.store.get_match_log(bare.id).await.unwrap(), Some(bare));
+    assert!(ctx.store.match_exists(batch[0].id).await.unwrap());
+    assert!(
+        !ctx.store
+            .match_exists(uuid::Uuid::from_u128(3))
+            .await
+            .unwrap()
+    );
+
+    // A retried batch is a no-op: nothing is doubled.
+    assert_eq!(ctx.store.insert_match_logs(&batch).await.unwrap(), 0);
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM match_logs").await, 2);
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM match_log_results").await,
+        2
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM match_logs WHERE symptoms = 'URINE_LEAKAGE,POOR_SLEEP'")
+            .await,
+        2
+    );
+}
+
+async fn an_outcome_for_an_unknown_match_is_refused_and_a_known_one_round_trips(ctx: TestContext) {
+    let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    ctx.store
+        .insert_match_logs(&[match_log(1, week)])
+        .await
+        .unwrap();
+    let outcome = MatchOutcomeRecord {
+        id: uuid::Uuid::from_u128(10),
+        match_id: uuid::Uuid::from_u128(1),
+        provider_id: provider_id(1),
+        outcome: MatchOutcome::Booked,
+        recorded_week: week,
+    };
+    ctx.store.insert_match_outcome(&outcome).await.unwrap();
+    assert_eq!(
+        ctx.store.match_outcomes(outcome.match_id).await.unwrap(),
+        [outcome.clone()]
+    );
+
+    let orphan = MatchOutcomeRecord {
+        id: uuid::Uuid::from_u128(11),
+        match_id: uuid::Uuid::from_u128(404),
+        ..outcome
+    };
+    let error = ctx.store.insert_match_outcome(&orphan).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::UnknownMatch(id) if id == orphan.match_id),
+        "{error:?}"
+    );
+}
+
+async fn audit_records_round_trip(ctx: TestContext) {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00.123456Z")
+        .unwrap()
+        .to_utc();
+    let records = [
+        AuditRecord {
+            id: uuid::Uuid::from_u128(1),
+            actor: "admin@example.org".into(),
+            action: "upsertProvider".into(),
+            provider_id: Some(provider_id(1)),
+            at,
+        },
+        AuditRecord {
+            id: uuid::Uuid::from_u128(2),
+            actor: "admin@example.org".into(),
+            action: "deleteProvider".into(),
+            provider_id: Some(provider_id(1)),
+            at: at + TimeDelta::milliseconds(1),
+        },
+    ];
+    for record in &records {
+        ctx.store.insert_audit(record).await.unwrap();
+    }
+    assert_eq!(
+        ctx.store.audit_for_provider(provider_id(1)).await.unwrap(),
+        records
+    );
+    assert!(
+        ctx.store
+            .audit_for_provider(provider_id(2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
