@@ -575,3 +575,15 @@ fn names_and_bios_read_like_a_directory() {
         assert!(bio.ends_with('.'), "{bio}");
     }
 }
+
+#[test]
+fn cross_state_cities_name_real_metros_and_other_states() {
+    for (metro_city, state, city) in places::CROSS_STATE_CITIES {
+        let metro = METROS.iter().find(|metro| metro.city == *metro_city);
+        assert!(
+            metro.is_some_and(|metro| metro.state != *state),
+            "{metro_city} -> {city}"
+        );
+        assert!(payers::state(state).is_some(), "{state}");
+    }
+}
