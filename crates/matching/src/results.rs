@@ -1,0 +1,82 @@
+//! What the engine answers: plain Rust types, no GraphQL. The API maps them to the contract.
+
+use carematch_domain::{CareMode, CarePlan, CareType, PaymentFit, ProviderId};
+use carematch_search::Reach;
+
+use crate::scoring::ScoreBreakdown;
+
+/// One ranked provider.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProviderMatch {
+    /// 1-based position in the ranked list.
+    pub rank: u32,
+    pub provider_id: ProviderId,
+    /// Weighted sum of the breakdown, in [0, 1].
+    pub score: f64,
+    pub breakdown: ScoreBreakdown,
+    /// Kilometres to the nearest qualifying location; `None` for telehealth and online groups.
+    pub distance_km: Option<f64>,
+    pub payment_fit: PaymentFit,
+    /// The care type of her plan this provider was matched for.
+    pub care_type: CareType,
+    /// How she would be seen.
+    pub mode: CareMode,
+    pub reach: Reach,
+    /// Offered only because too few were found inside her radius.
+    pub beyond_radius: bool,
+    /// Why it ranks here, in plain words.
+    pub reasons: Vec<String>,
+    /// What she should know before booking: clearance, referral, letter of medical necessity.
+    pub notes: Vec<String>,
+}
+
+/// What the search covered, and what to tell her about it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SearchArea {
+    pub radius_km: f64,
+    /// In-person and home-visit matches inside her radius.
+    pub found_within_radius: usize,
+    /// Telehealth and online matches.
+    pub found_remote: usize,
+    /// Matches added from beyond her radius.
+    pub found_beyond_radius: usize,
+    /// Whether too few were found inside her radius, so the search looked farther.
+    pub widened: bool,
+    /// Said when too few were found inside her radius ("nothing was found within 10 km").
+    pub radius_note: Option<String>,
+}
+
+/// The answer to a match request.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MatchResults {
+    pub plan: CarePlan,
+    /// Best first, at most `keep_top` (200): pages are cut from this list.
+    pub matches: Vec<ProviderMatch>,
+    pub search_area: SearchArea,
+    /// Why the list is empty, in plain words; `None` when there are matches.
+    pub explanation: Option<String>,
+    /// Candidates found before keeping the top ones.
+    pub candidates_found: usize,
+    /// The index generation the answer was computed on (for cache keys).
+    pub index_generation: Option<u64>,
+}
+
+/// One member of her care team: the best provider for one recommended care type.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CareTeamMember {
+    pub care_type: CareType,
+    pub priority: u8,
+    /// `None` when no provider was found for this care type.
+    pub provider_match: Option<ProviderMatch>,
+}
+
+/// The best provider per recommended care type, no provider twice, by care priority.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CareTeam {
+    pub plan: CarePlan,
+    pub members: Vec<CareTeamMember>,
+    pub search_area: SearchArea,
+    /// Why the team is empty or incomplete, in plain words.
+    pub explanation: Option<String>,
+    pub index_generation: Option<u64>,
+}

@@ -1,0 +1,645 @@
+//! [`ProviderIndex`]: the tantivy index and the in-memory catalog kept in step — full builds
+//! from a stream of providers, incremental upserts and deletes, the recorded generation, text
+//! relevance for candidates, and hydration of providers by id.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
+
+use carematch_domain::{Provider, ProviderId};
+use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{
+    DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TERMINATED, TantivyDocument,
+    Term,
+};
+
+use crate::SearchError;
+use crate::catalog::{
+    CandidateQuery, CandidateSet, Catalog, ProviderSlot, ProviderSummary, VocabularyKey,
+};
+use crate::schema::{INDEX_FORMAT_VERSION, IndexFields, TEXT_ANALYZER_NAME, text_analyzer};
+
+/// How the index writes. The defaults use every core for a build, with a memory budget that
+/// keeps a 1M-provider build well under the serving process's memory target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexOptions {
+    pub writer_threads: usize,
+    /// Shared by the writer threads; tantivy flushes a segment when its share is used.
+    pub writer_memory_bytes: usize,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        let writer_threads = std::thread::available_parallelism()
+            .map_or(2, std::num::NonZeroUsize::get)
+            .clamp(1, 8);
+        Self {
+            writer_threads,
+            writer_memory_bytes: writer_threads * 150_000_000,
+        }
+    }
+}
+
+/// What a full build did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuildReport {
+    pub providers: usize,
+    pub elapsed: Duration,
+}
+
+/// Written with every commit, so a reopened index knows which data it reflects.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct CommitPayload {
+    format: u32,
+    generation: u64,
+}
+
+/// Tantivy addresses packed as `segment_ord << 32 | doc_id`; `NO_DOCUMENT` for free slots.
+const NO_DOCUMENT: u64 = u64::MAX;
+
+/// At most this many distinct words of her text are searched: enough for any sentence, and a
+/// bound on the work a long text can cause.
+const MAX_TEXT_TERMS: usize = 32;
+
+/// Field boosts for free text: a word in the name says most about the provider, then the
+/// specialties (care types, conditions, certifications), then the bio.
+const TEXT_FIELD_BOOSTS: [(TextField, f32); 3] = [
+    (TextField::Name, 2.0),
+    (TextField::Specialties, 1.5),
+    (TextField::Bio, 1.0),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum TextField {
+    Name,
+    Specialties,
+    Bio,
+}
+
+/// One consistent view for queries: the searcher, where each slot's document is in it, and
+/// the catalog. Swapped as a whole by writers.
+struct IndexState {
+    searcher: Searcher,
+    document_by_slot: Vec<u64>,
+    catalog: Catalog,
+    generation: Option<u64>,
+}
+
+/// The provider index. Share it behind an `Arc`; queries take a read view, writes are
+/// serialized by the writer lock and swap the view at the end.
+pub struct ProviderIndex {
+    index: Index,
+    fields: IndexFields,
+    writer: Mutex<IndexWriter>,
+    reader: IndexReader,
+    state: RwLock<IndexState>,
+    directory: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ProviderIndex {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ProviderIndex")
+            .field("directory", &self.directory)
+            .field("providers", &self.len())
+            .field("generation", &self.generation())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProviderIndex {
+    /// An empty index in memory only (tests, demos).
+    pub fn in_ram() -> Result<Self, SearchError> {
+        Self::in_ram_with(IndexOptions {
+            writer_threads: 1,
+            writer_memory_bytes: 50_000_000,
+        })
+    }
+
+    pub fn in_ram_with(options: IndexOptions) -> Result<Self, SearchError> {
+        let fields = IndexFields::new();
+        let index = Index::create_in_ram(fields.schema.clone());
+        Self::from_index(index, fields, options, None)
+    }
+
+    /// Opens the index in `directory`, or creates an empty one. An index written in another
+    /// format is discarded (it is a projection of the store and can always be rebuilt). Check
+    /// [`generation`](Self::generation) against the store's and call
+    /// [`rebuild`](Self::rebuild) when they differ.
+    pub fn open_or_create(directory: &Path) -> Result<Self, SearchError> {
+        Self::open_or_create_with(directory, IndexOptions::default())
+    }
+
+    pub fn open_or_create_with(
+        directory: &Path,
+        options: IndexOptions,
+    ) -> Result<Self, SearchError> {
+        let fields = IndexFields::new();
+        fs::create_dir_all(directory)?;
+        let index = if directory.join("meta.json").exists() {
+            let reusable = match Index::open_in_dir(directory) {
+                Ok(index) => match read_payload(&index) {
+                    Ok(payload) => payload
+                        .is_none_or(|payload| payload.format == INDEX_FORMAT_VERSION)
+                        .then_some(index),
+                    Err(_) => None,
+                },
+                Err(_) => None,
+            };
+            match reusable {
+                Some(index) => index,
+                None => {
+                    fs::remove_dir_all(directory)?;
+                    fs::create_dir_all(directory)?;
+                    Index::create_in_dir(directory, fields.schema.clone())?
+                }
+            }
+        } else {
+            Index::create_in_dir(directory, fields.schema.clone())?
+        };
+        Self::from_index(index, fields, options, Some(directory.to_owned()))
+    }
+
+    /// The generation recorded in the index at `directory`, without loading it: `None` when
+    /// there is no index, or it is of another format, or it was never committed.
+    pub fn stored_generation(directory: &Path) -> Result<Option<u64>, SearchError> {
+        if !directory.join("meta.json").exists() {
+            return Ok(None);
+        }
+        let index = Index::open_in_dir(directory)?;
+        Ok(read_payload(&index)?
+            .filter(|payload| payload.format == INDEX_FORMAT_VERSION)
+            .map(|payload| payload.generation))
+    }
+
+    fn from_index(
+        index: Index,
+        fields: IndexFields,
+        options: IndexOptions,
+        directory: Option<PathBuf>,
+    ) -> Result<Self, SearchError> {
+        index
+            .tokenizers()
+            .register(TEXT_ANALYZER_NAME, text_analyzer());
+        let writer: IndexWriter = index.writer_with_num_threads(
+            options.writer_threads.max(1),
+            options
+                .writer_memory_bytes
+                .max(15_000_000 * options.writer_threads.max(1)),
+        )?;
+        let reader: IndexReader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let searcher = reader.searcher();
+        let generation = read_payload(&index)?.map(|payload| payload.generation);
+        let catalog = load_catalog(&fields, &searcher)?;
+        let document_by_slot = document_addresses(&fields, &searcher)?;
+        Ok(Self {
+            index,
+            fields,
+            writer: Mutex::new(writer),
+            reader,
+            state: RwLock::new(IndexState {
+                searcher,
+                document_by_slot,
+                catalog,
+                generation,
+            }),
+            directory,
+        })
+    }
+
+    /// The store generation this index reflects, as given with the last write.
+    pub fn generation(&self) -> Option<u64> {
+        self.read_state().generation
+    }
+
+    /// Number of providers in the index.
+    pub fn len(&self) -> usize {
+        self.read_state().catalog.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn directory(&self) -> Option<&Path> {
+        self.directory.as_deref()
+    }
+
+    /// Bytes used by the index files on disk (`None` in RAM).
+    pub fn disk_size_bytes(&self) -> Option<u64> {
+        let directory = self.directory.as_ref()?;
+        let entries = fs::read_dir(directory).ok()?;
+        Some(
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| entry.metadata().ok())
+                .filter(fs::Metadata::is_file)
+                .map(|metadata| metadata.len())
+                .sum(),
+        )
+    }
+
+    /// A consistent read view for one query. Hold it only for the query: writers wait for it
+    /// before swapping in their changes.
+    pub fn view(&self) -> IndexView<'_> {
+        IndexView {
+            index: self,
+            state: self.read_state(),
+        }
+    }
+
+    /// Replaces the whole index with `providers` (streamed: only compact summaries are kept in
+    /// memory) and records `generation`. Queries see the previous contents until it finishes.
+    /// Tantivy indexes on [`IndexOptions::writer_threads`] threads while this thread converts.
+    pub fn rebuild<I>(&self, providers: I, generation: u64) -> Result<BuildReport, SearchError>
+    where
+        I: IntoIterator<Item = Provider>,
+    {
+        let started = Instant::now();
+        let mut writer = self.lock_writer();
+        writer.delete_all_documents()?;
+        let mut catalog = Catalog::new();
+        let mut summaries: Vec<ProviderSummary> = Vec::new();
+        let mut slot_by_id: HashMap<ProviderId, ProviderSlot> = HashMap::new();
+        for provider in providers {
+            let summary = catalog.summarize(&provider);
+            let slot = match slot_by_id.get(&provider.id) {
+                // The same provider twice in the stream: the later one wins.
+                Some(&slot) => {
+                    writer.delete_term(self.fields.id_term(provider.id));
+                    summaries[slot as usize] = summary;
+                    slot
+                }
+                None => {
+                    let slot = summaries.len() as ProviderSlot;
+                    slot_by_id.insert(provider.id, slot);
+                    summaries.push(summary);
+                    slot
+                }
+            };
+            writer.add_document(self.fields.document(&provider, slot)?)?;
+        }
+        drop(slot_by_id);
+        commit_with_generation(&mut writer, generation)?;
+        let providers = summaries.len();
+        let catalog = catalog.bulk_load(summaries);
+        self.swap_in(Some(catalog), generation, |_| {})?;
+        Ok(BuildReport {
+            providers,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Adds or replaces one provider and records `generation`.
+    pub fn upsert(&self, provider: &Provider, generation: u64) -> Result<(), SearchError> {
+        self.upsert_many(std::slice::from_ref(provider), generation)
+    }
+
+    /// Adds or replaces providers in one commit (an import batch) and records `generation`.
+    pub fn upsert_many(&self, providers: &[Provider], generation: u64) -> Result<(), SearchError> {
+        let mut writer = self.lock_writer();
+        let ids: Vec<ProviderId> = providers.iter().map(|provider| provider.id).collect();
+        let slots = self.read_state().catalog.plan_slots(&ids);
+        for (provider, slot) in providers.iter().zip(&slots) {
+            writer.delete_term(self.fields.id_term(provider.id));
+            writer.add_document(self.fields.document(provider, *slot)?)?;
+        }
+        commit_with_generation(&mut writer, generation)?;
+        self.swap_in(None, generation, |catalog| {
+            for (provider, slot) in providers.iter().zip(&slots) {
+                catalog.upsert_at(*slot, provider);
+            }
+        })
+    }
+
+    /// Removes a provider and records `generation`; returns whether it was indexed.
+    pub fn delete(&self, id: ProviderId, generation: u64) -> Result<bool, SearchError> {
+        let mut writer = self.lock_writer();
+        writer.delete_term(self.fields.id_term(id));
+        commit_with_generation(&mut writer, generation)?;
+        let mut existed = false;
+        self.swap_in(None, generation, |catalog| existed = catalog.remove(id))?;
+        Ok(existed)
+    }
+
+    /// The provider with this id, read from the document store.
+    pub fn get(&self, id: ProviderId) -> Result<Option<Provider>, SearchError> {
+        let view = self.view();
+        match view.catalog().slot_of(id) {
+            Some(slot) => view.provider(slot),
+            None => Ok(None),
+        }
+    }
+
+    /// The providers with these ids, in the same order; `None` for an id not indexed.
+    pub fn get_many(&self, ids: &[ProviderId]) -> Result<Vec<Option<Provider>>, SearchError> {
+        let view = self.view();
+        ids.iter()
+            .map(|id| match view.catalog().slot_of(*id) {
+                Some(slot) => view.provider(slot),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    /// After a commit: reloads the searcher, recomputes document addresses outside the lock,
+    /// then swaps the new state in (replacing the catalog, or changing it with `change`).
+    fn swap_in(
+        &self,
+        new_catalog: Option<Catalog>,
+        generation: u64,
+        change: impl FnOnce(&mut Catalog),
+    ) -> Result<(), SearchError> {
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let document_by_slot = document_addresses(&self.fields, &searcher)?;
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(catalog) = new_catalog {
+            state.catalog = catalog;
+        }
+        change(&mut state.catalog);
+        state.searcher = searcher;
+        state.document_by_slot = document_by_slot;
+        state.generation = Some(generation);
+        Ok(())
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, IndexWriter> {
+        // A writer that panicked mid-write left nothing committed; the next commit or rebuild
+        // starts from the last commit, so the lock is safe to take over.
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn read_state(&self) -> RwLockReadGuard<'_, IndexState> {
+        // The state is replaced only as a whole at the end of a write, so it is consistent
+        // even if a writer panicked.
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The tantivy query for her words: each analyzed word in each text field, any may match.
+    /// Built from tokens, never from query syntax: `pelvic AND (OR` is three plain words.
+    fn text_query(&self, text: &str) -> Option<BooleanQuery> {
+        let mut analyzer = self
+            .index
+            .tokenizers()
+            .get(TEXT_ANALYZER_NAME)
+            .unwrap_or_else(text_analyzer);
+        let mut words: Vec<String> = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let word = &stream.token().text;
+            if !word.is_empty() && !words.contains(word) {
+                words.push(word.clone());
+                if words.len() == MAX_TEXT_TERMS {
+                    break;
+                }
+            }
+        }
+        if words.is_empty() {
+            return None;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for word in &words {
+            for (field, boost) in TEXT_FIELD_BOOSTS {
+                let field = match field {
+                    TextField::Name => self.fields.name,
+                    TextField::Specialties => self.fields.specialties,
+                    TextField::Bio => self.fields.bio,
+                };
+                let term_query = TermQuery::new(
+                    Term::from_field_text(field, word),
+                    IndexRecordOption::WithFreqs,
+                );
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(term_query), boost)),
+                ));
+            }
+        }
+        Some(BooleanQuery::new(clauses))
+    }
+}
+
+/// A read view of the index for one query.
+pub struct IndexView<'a> {
+    index: &'a ProviderIndex,
+    state: RwLockReadGuard<'a, IndexState>,
+}
+
+impl IndexView<'_> {
+    pub fn catalog(&self) -> &Catalog {
+        &self.state.catalog
+    }
+
+    pub fn generation(&self) -> Option<u64> {
+        self.state.generation
+    }
+
+    pub fn len(&self) -> usize {
+        self.state.catalog.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.state.catalog.is_empty()
+    }
+
+    pub fn summary(&self, slot: ProviderSlot) -> Option<&ProviderSummary> {
+        self.state.catalog.summary(slot)
+    }
+
+    pub fn candidates(&self, query: &CandidateQuery<'_>) -> CandidateSet {
+        self.state.catalog.candidates(query)
+    }
+
+    pub fn payer_key(&self, payer: &str) -> Option<VocabularyKey> {
+        self.state.catalog.payer_key(payer)
+    }
+
+    pub fn plan_key(&self, plan: &str) -> Option<VocabularyKey> {
+        self.state.catalog.plan_key(plan)
+    }
+
+    /// BM25 relevance of her text for each slot (0 where no word matches), computed only for
+    /// these documents: tantivy's scorer seeks from one candidate to the next instead of
+    /// walking every document that contains a common word.
+    pub fn text_relevance(
+        &self,
+        text: &str,
+        slots: &[ProviderSlot],
+    ) -> Result<Vec<f32>, SearchError> {
+        let mut scores = vec![0.0_f32; slots.len()];
+        let Some(query) = self.index.text_query(text) else {
+            return Ok(scores);
+        };
+        let searcher = &self.state.searcher;
+        let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+        let mut targets: Vec<(u32, u32, usize)> = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(position, slot)| {
+                let packed = *self.state.document_by_slot.get(*slot as usize)?;
+                (packed != NO_DOCUMENT).then_some(((packed >> 32) as u32, packed as u32, position))
+            })
+            .collect();
+        targets.sort_unstable();
+        for segment_targets in targets.chunk_by(|first, second| first.0 == second.0) {
+            let segment_reader = searcher.segment_reader(segment_targets[0].0);
+            let mut scorer = weight.scorer(segment_reader, 1.0)?;
+            for &(_, document, position) in segment_targets {
+                let mut current = scorer.doc();
+                if current == TERMINATED {
+                    break;
+                }
+                if current < document {
+                    current = scorer.seek(document);
+                }
+                if current == document {
+                    scores[position] = scorer.score();
+                }
+            }
+        }
+        Ok(scores)
+    }
+
+    /// The full provider at a slot, from the document store.
+    pub fn provider(&self, slot: ProviderSlot) -> Result<Option<Provider>, SearchError> {
+        let Some(&packed) = self.state.document_by_slot.get(slot as usize) else {
+            return Ok(None);
+        };
+        if packed == NO_DOCUMENT {
+            return Ok(None);
+        }
+        let address = tantivy::DocAddress::new((packed >> 32) as u32, packed as u32);
+        let document: TantivyDocument = self.state.searcher.doc(address)?;
+        self.index.fields.provider_of(&document).map(Some)
+    }
+}
+
+fn read_payload(index: &Index) -> Result<Option<CommitPayload>, SearchError> {
+    match index.load_metas()?.payload {
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| SearchError::CorruptCommitPayload(error.to_string())),
+        None => Ok(None),
+    }
+}
+
+fn commit_with_generation(writer: &mut IndexWriter, generation: u64) -> Result<(), SearchError> {
+    let payload = serde_json::to_string(&CommitPayload {
+        format: INDEX_FORMAT_VERSION,
+        generation,
+    })
+    .map_err(|error| SearchError::CorruptCommitPayload(error.to_string()))?;
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&payload);
+    prepared.commit()?;
+    Ok(())
+}
+
+/// Where each slot's live document is in this searcher.
+fn document_addresses(fields: &IndexFields, searcher: &Searcher) -> Result<Vec<u64>, SearchError> {
+    let mut document_by_slot: Vec<u64> = Vec::with_capacity(searcher.num_docs() as usize);
+    let slot_field_name = fields.schema.get_field_name(fields.slot);
+    for (segment_ord, segment_reader) in searcher.segment_readers().iter().enumerate() {
+        let slots = segment_reader.fast_fields().u64(slot_field_name)?;
+        for document in segment_reader.doc_ids_alive() {
+            let Some(slot) = slots.first(document) else {
+                continue;
+            };
+            let slot = slot as usize;
+            if document_by_slot.len() <= slot {
+                document_by_slot.resize(slot + 1, NO_DOCUMENT);
+            }
+            document_by_slot[slot] = ((segment_ord as u64) << 32) | u64::from(document);
+        }
+    }
+    Ok(document_by_slot)
+}
+
+/// Documents per unit of work when a reopened index reloads its catalog.
+const RELOAD_CHUNK_DOCUMENTS: u32 = 32_768;
+
+/// Rebuilds the in-memory catalog from the stored providers of a reopened index: the stored
+/// JSON is parsed on every core, summaries are interned on this thread.
+fn load_catalog(fields: &IndexFields, searcher: &Searcher) -> Result<Catalog, SearchError> {
+    let mut catalog = Catalog::new();
+    if searcher.num_docs() == 0 {
+        return Ok(catalog);
+    }
+    let slot_field_name = fields.schema.get_field_name(fields.slot).to_owned();
+    let mut chunks: Vec<(usize, u32, u32)> = Vec::new();
+    for (segment_ord, segment_reader) in searcher.segment_readers().iter().enumerate() {
+        let max_doc = segment_reader.max_doc();
+        let mut start = 0;
+        while start < max_doc {
+            let end = (start + RELOAD_CHUNK_DOCUMENTS).min(max_doc);
+            chunks.push((segment_ord, start, end));
+            start = end;
+        }
+    }
+    let workers = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .clamp(1, 8);
+    let next_chunk = std::sync::atomic::AtomicUsize::new(0);
+    let (sender, receiver) = sync_channel::<Result<(ProviderSlot, Provider), SearchError>>(4096);
+    let mut summaries: Vec<(ProviderSlot, ProviderSummary)> = Vec::new();
+    let mut first_error: Option<SearchError> = None;
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (chunks, next_chunk, slot_field_name) = (&chunks, &next_chunk, &slot_field_name);
+            scope.spawn(move || {
+                let work = || -> Result<(), SearchError> {
+                    loop {
+                        let index = next_chunk.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(segment_ord, start, end)) = chunks.get(index) else {
+                            return Ok(());
+                        };
+                        let segment_reader = searcher.segment_reader(segment_ord as u32);
+                        let store = segment_reader.get_store_reader(4)?;
+                        let slots = segment_reader.fast_fields().u64(slot_field_name)?;
+                        for document in start..end {
+                            if segment_reader.is_deleted(document) {
+                                continue;
+                            }
+                            let Some(slot) = slots.first(document) else {
+                                continue;
+                            };
+                            let stored: TantivyDocument = store.get(document)?;
+                            let provider = fields.provider_of(&stored)?;
+                            if sender.send(Ok((slot as ProviderSlot, provider))).is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                };
+                if let Err(error) = work() {
+                    let _ = sender.send(Err(error));
+                }
+            });
+        }
+        drop(sender);
+        for received in receiver {
+            match received {
+                Ok((slot, provider)) => {
+                    let summary = catalog.summarize(&provider);
+                    summaries.push((slot, summary));
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+    });
+    if let Some(error) = first_error {
+        return Err(error);
+    }
+    Ok(catalog.bulk_load_sparse(summaries))
+}
