@@ -14,7 +14,7 @@ use carematch_domain::{
 use carematch_postal::PostalCodes;
 use carematch_search::{
     Candidate, CandidateQuery, CandidateSet, CareModeSet, CareTypeSet, CertificationLevel,
-    IndexView, ProviderIndex, ProviderSummary, Reach, SymptomSet,
+    IndexView, ProviderIndex, ProviderSummary, Reach, SymptomSet, VocabularyKey,
 };
 
 use crate::MatchingError;
@@ -274,7 +274,8 @@ impl Engine {
                 .insurance
                 .as_ref()
                 .and_then(|insurance| insurance.plan.as_deref())
-                .and_then(|plan| view.plan_key(plan)),
+                // A plan no provider lists still rules out plan-specific contracts.
+                .map(|plan| view.plan_key(plan).unwrap_or(VocabularyKey::MAX)),
             has_insurance: request.insurance.is_some(),
             has_fsa_or_hsa: request.has_fsa_or_hsa,
         };

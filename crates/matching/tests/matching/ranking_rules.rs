@@ -1,1 +1,431 @@
-//! placeholder
+//! The ranking rules of care-guide.md through the whole engine, as tables: each row is a
+//! provider that differs from a plain Portland PT in one way, and the table says the order.
+
+use carematch_domain::{CareMode, PaymentFit, ProviderId};
+use carematch_matching::MatchResults;
+use serde_json::json;
+
+use crate::support::{
+    engine_over, portland_pt, portland_request, provider_from_json, ranked_ids, test_provider_id,
+};
+
+/// A provider `number` with `changes` applied to the plain Portland PT.
+fn pt_with(number: u32, changes: serde_json::Value) -> carematch_domain::Provider {
+    let mut provider = portland_pt(number);
+    if let (Some(base), Some(changes)) = (provider.as_object_mut(), changes.as_object()) {
+        for (key, value) in changes {
+            base.insert(key.clone(), value.clone());
+        }
+    }
+    provider_from_json(provider)
+}
+
+fn order(results: &MatchResults) -> Vec<ProviderId> {
+    ranked_ids(results)
+}
+
+fn ids(numbers: &[u32]) -> Vec<ProviderId> {
+    numbers
+        .iter()
+        .map(|number| test_provider_id(*number))
+        .collect()
+}
+
+#[test]
+fn equal_providers_are_ordered_by_id_every_time() {
+    let providers = [5, 3, 9, 1, 7].map(|number| pt_with(number, json!({})));
+    let engine = engine_over(providers.to_vec());
+    let request = portland_request(json!({}));
+    let first = engine.match_providers(&request).unwrap();
+    assert_eq!(order(&first), ids(&[1, 3, 5, 7, 9]));
+    let scores: Vec<f64> = first.matches.iter().map(|found| found.score).collect();
+    assert!(
+        scores.windows(2).all(|pair| pair[0] == pair[1]),
+        "{scores:?}"
+    );
+    for _ in 0..5 {
+        assert_eq!(engine.match_providers(&request).unwrap(), first);
+    }
+}
+
+#[test]
+fn certification_orders_perinatal_over_general_and_verified_over_self_reported() {
+    let certification = |name: &str, scope: &str, verified: bool| json!({"certifications": [{"name": name, "issuer": null, "scope": scope, "verified": verified}]});
+    let providers = vec![
+        pt_with(1, json!({"certifications": []})),
+        pt_with(2, certification("PT licence", "GENERAL", false)),
+        pt_with(3, certification("DPT", "GENERAL", true)),
+        pt_with(4, certification("PRPC", "PERINATAL", false)),
+        pt_with(5, certification("PWCS", "PERINATAL", true)),
+        pt_with(6, certification("IBCLC", "PERINATAL", true)),
+    ];
+    let engine = engine_over(providers);
+    let results = engine
+        .match_providers(&portland_request(json!({})))
+        .unwrap();
+    assert_eq!(order(&results), ids(&[6, 5, 4, 3, 2, 1]));
+    let certification_scores: Vec<f64> = results
+        .matches
+        .iter()
+        .map(|found| found.breakdown.certification)
+        .collect();
+    assert!(
+        certification_scores
+            .windows(2)
+            .all(|pair| pair[0] > pair[1])
+    );
+}
+
+#[test]
+fn payment_orders_in_network_then_superbill_then_fsa_then_self_pay() {
+    let providers = vec![
+        pt_with(1, json!({})),
+        pt_with(2, json!({"acceptsFsaHsa": true})),
+        pt_with(3, json!({"providesSuperbill": true})),
+        pt_with(4, json!({"insurance": [{"payer": "AETNA", "plan": null}]})),
+        pt_with(5, json!({"insurance": [{"payer": "Cigna", "plan": null}]})),
+    ];
+    let engine = engine_over(providers);
+    let request = portland_request(json!({"insurance": {"payer": "aetna"}, "hasFsaOrHsa": true}));
+    let results = engine.match_providers(&request).unwrap();
+    let rows: Vec<(ProviderId, PaymentFit)> = results
+        .matches
+        .iter()
+        .map(|found| (found.provider_id, found.payment_fit))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (test_provider_id(4), PaymentFit::InNetwork),
+            (test_provider_id(3), PaymentFit::OutOfNetworkSuperbill),
+            (test_provider_id(2), PaymentFit::FsaHsaEligible),
+            (test_provider_id(1), PaymentFit::SelfPay),
+            (test_provider_id(5), PaymentFit::SelfPay),
+        ]
+    );
+}
+
+#[test]
+fn massage_and_doula_paid_by_fsa_need_a_letter_and_say_so() {
+    let massage = |number: u32, care_type: &str| {
+        pt_with(
+            number,
+            json!({"careTypes": [care_type], "treats": [], "acceptsFsaHsa": true}),
+        )
+    };
+    let engine = engine_over(vec![massage(1, "POSTNATAL_MASSAGE"), massage(2, "DOULA")]);
+    for care_type in ["POSTNATAL_MASSAGE", "DOULA"] {
+        let request = portland_request(json!({"careTypes": [care_type], "hasFsaOrHsa": true}));
+        let results = engine.match_providers(&request).unwrap();
+        let found = &results.matches[0];
+        assert_eq!(
+            found.payment_fit,
+            PaymentFit::FsaHsaWithLetterOfMedicalNecessity,
+            "{care_type}"
+        );
+        assert!(
+            found
+                .notes
+                .iter()
+                .any(|note| note.contains("letter of medical necessity"))
+        );
+    }
+}
+
+#[test]
+fn a_plan_specific_network_counts_only_for_that_plan() {
+    let providers = vec![pt_with(
+        1,
+        json!({"insurance": [{"payer": "Aetna", "plan": "Gold PPO"}]}),
+    )];
+    let engine = engine_over(providers);
+    let cases = [
+        (
+            json!({"payer": "Aetna", "plan": "gold ppo"}),
+            PaymentFit::InNetwork,
+        ),
+        (json!({"payer": "Aetna"}), PaymentFit::InNetwork),
+        (
+            json!({"payer": "Aetna", "plan": "Silver HMO"}),
+            PaymentFit::SelfPay,
+        ),
+        (
+            json!({"payer": "Cigna", "plan": "Gold PPO"}),
+            PaymentFit::SelfPay,
+        ),
+    ];
+    for (insurance, expected) in cases {
+        let request = portland_request(json!({"insurance": insurance.clone()}));
+        let results = engine.match_providers(&request).unwrap();
+        assert_eq!(results.matches[0].payment_fit, expected, "{insurance}");
+    }
+}
+
+#[test]
+fn nearer_providers_rank_higher_when_all_else_is_equal() {
+    // Due north of the request point, at growing distances (0.009 degrees is about 1 km).
+    let at = |number: u32, kilometres: f64| {
+        pt_with(
+            number,
+            json!({"locations": [{"latitude": 45.5152 + kilometres * 0.009, "longitude": -122.6784, "region": "OR"}]}),
+        )
+    };
+    let providers = vec![at(1, 20.0), at(2, 3.0), at(3, 12.0), at(4, 0.5), at(5, 6.0)];
+    let engine = engine_over(providers);
+    let results = engine
+        .match_providers(&portland_request(json!({})))
+        .unwrap();
+    assert_eq!(order(&results), ids(&[4, 2, 5, 3, 1]));
+    let distances: Vec<f64> = results
+        .matches
+        .iter()
+        .map(|found| found.distance_km.unwrap())
+        .collect();
+    assert!(distances.windows(2).all(|pair| pair[0] < pair[1]));
+    let distance_scores: Vec<f64> = results
+        .matches
+        .iter()
+        .map(|found| found.breakdown.distance)
+        .collect();
+    // Inside the 1 km offset the score is 1; then it decays.
+    assert_eq!(distance_scores[0], 1.0);
+    assert!(distance_scores.windows(2).all(|pair| pair[0] > pair[1]));
+}
+
+#[test]
+fn a_missing_referral_ranks_lower_with_a_note_and_a_referral_lifts_it() {
+    let providers = vec![
+        pt_with(1, json!({"requiresReferral": true})),
+        pt_with(2, json!({})),
+    ];
+    let engine = engine_over(providers);
+    let without = engine
+        .match_providers(&portland_request(json!({})))
+        .unwrap();
+    assert_eq!(order(&without), ids(&[2, 1]));
+    let needs_referral = &without.matches[1];
+    assert!(
+        needs_referral
+            .notes
+            .iter()
+            .any(|note| note.contains("ask your OB/GYN for a referral"))
+    );
+    let with = engine
+        .match_providers(&portland_request(json!({"hasReferral": true})))
+        .unwrap();
+    assert_eq!(order(&with), ids(&[1, 2]), "equal scores, so by id");
+    assert!(with.matches.iter().all(|found| found.notes.is_empty()));
+}
+
+#[test]
+fn need_fit_prefers_providers_treating_more_of_her_symptoms() {
+    let providers = vec![
+        pt_with(1, json!({"treats": ["URINE_LEAKAGE"]})),
+        pt_with(2, json!({"treats": ["URINE_LEAKAGE", "PELVIC_PAIN"]})),
+        pt_with(3, json!({"treats": []})),
+    ];
+    let engine = engine_over(providers);
+    let request = portland_request(json!({
+        "careTypes": null,
+        "symptoms": ["URINE_LEAKAGE", "PELVIC_PAIN"]
+    }));
+    let results = engine.match_providers(&request).unwrap();
+    assert_eq!(order(&results), ids(&[2, 1, 3]));
+    let need_fits: Vec<f64> = results
+        .matches
+        .iter()
+        .map(|found| found.breakdown.need_fit)
+        .collect();
+    assert_eq!(need_fits, vec![1.0, 0.625, 0.25]);
+    assert!(results.matches[0].reasons[0].contains("leaking urine and pelvic pain"));
+}
+
+#[test]
+fn a_supporting_care_type_ranks_below_the_care_that_treats_the_problem() {
+    // Back pain: PT treats it (priority 1), massage supports it (priority 2).
+    let providers = vec![
+        pt_with(
+            1,
+            json!({"careTypes": ["POSTNATAL_MASSAGE"], "treats": ["BACK_PAIN"]}),
+        ),
+        pt_with(2, json!({"treats": ["BACK_PAIN"]})),
+    ];
+    let engine = engine_over(providers);
+    let request = portland_request(json!({"careTypes": null, "symptoms": ["BACK_PAIN"]}));
+    let results = engine.match_providers(&request).unwrap();
+    assert_eq!(order(&results), ids(&[2, 1]));
+    assert!(results.matches[0].breakdown.need_fit > results.matches[1].breakdown.need_fit);
+}
+
+#[test]
+fn home_visits_reach_only_within_the_providers_own_service_radius() {
+    // 15 km north of her; she searches 25 km.
+    let home_visit = |number: u32, service_radius: f64| {
+        pt_with(
+            number,
+            json!({
+                "modes": ["HOME_VISIT"],
+                "homeVisitRadiusKm": service_radius,
+                "locations": [{"latitude": 45.5152 + 15.0 * 0.009, "longitude": -122.6784, "region": "OR"}]
+            }),
+        )
+    };
+    let engine = engine_over(vec![home_visit(1, 10.0), home_visit(2, 20.0)]);
+    let results = engine
+        .match_providers(&portland_request(json!({})))
+        .unwrap();
+    let within: Vec<_> = results
+        .matches
+        .iter()
+        .filter(|found| !found.beyond_radius)
+        .collect();
+    assert_eq!(within.len(), 1);
+    assert_eq!(within[0].provider_id, test_provider_id(2));
+    assert_eq!(within[0].mode, CareMode::HomeVisit);
+    assert!(
+        results
+            .matches
+            .iter()
+            .all(|found| found.provider_id != test_provider_id(1))
+    );
+}
+
+#[test]
+fn telehealth_needs_a_licence_in_her_state_and_support_groups_do_not() {
+    let seattle = json!([{"latitude": 47.6062, "longitude": -122.3321, "region": "WA"}]);
+    let providers = vec![
+        pt_with(
+            1,
+            json!({"modes": ["TELEHEALTH"], "locations": seattle.clone()}),
+        ),
+        pt_with(
+            2,
+            json!({"modes": ["TELEHEALTH"], "locations": seattle.clone(), "licensedRegions": ["OR"]}),
+        ),
+        pt_with(
+            3,
+            json!({"careTypes": ["SUPPORT_GROUP"], "modes": ["VIRTUAL_GROUP"], "locations": seattle}),
+        ),
+    ];
+    let engine = engine_over(providers);
+    let therapy = engine
+        .match_providers(&portland_request(json!({})))
+        .unwrap();
+    assert_eq!(order(&therapy), ids(&[2]));
+    assert_eq!(therapy.matches[0].distance_km, None);
+    assert_eq!(therapy.matches[0].mode, CareMode::Telehealth);
+    let group = engine
+        .match_providers(&portland_request(json!({"careTypes": ["SUPPORT_GROUP"]})))
+        .unwrap();
+    assert_eq!(order(&group), ids(&[3]));
+    assert_eq!(group.matches[0].mode, CareMode::VirtualGroup);
+}
+
+#[test]
+fn her_modes_and_languages_filter_the_candidates() {
+    let providers = vec![
+        pt_with(1, json!({})),
+        pt_with(
+            2,
+            json!({"modes": ["IN_PERSON", "TELEHEALTH"], "languages": ["English", "Spanish"]}),
+        ),
+        pt_with(
+            3,
+            json!({"modes": ["TELEHEALTH"], "languages": ["Vietnamese"]}),
+        ),
+    ];
+    let engine = engine_over(providers);
+    let cases = [
+        (json!({}), vec![2, 1, 3]),
+        (json!({"modes": ["TELEHEALTH"]}), vec![2, 3]),
+        (json!({"modes": ["IN_PERSON"]}), vec![1, 2]),
+        (json!({"languages": ["spanish"]}), vec![2]),
+        (json!({"languages": ["Vietnamese", "Spanish"]}), vec![2, 3]),
+        (json!({"languages": ["Klingon"]}), vec![]),
+    ];
+    for (extra, expected) in cases {
+        let results = engine
+            .match_providers(&portland_request(extra.clone()))
+            .unwrap();
+        let mut found = order(&results);
+        found.sort();
+        let mut expected = ids(&expected);
+        expected.sort();
+        assert_eq!(found, expected, "{extra}");
+    }
+}
+
+#[test]
+fn her_words_lift_providers_whose_text_matches() {
+    let providers = vec![
+        pt_with(1, json!({"bio": "General pelvic floor therapy."})),
+        pt_with(
+            2,
+            json!({"bio": "Cesarean scar massage and scar tissue release."}),
+        ),
+        pt_with(3, json!({"bio": "Return to running after birth."})),
+    ];
+    let engine = engine_over(providers);
+    let plain = engine
+        .match_providers(&portland_request(json!({})))
+        .unwrap();
+    assert_eq!(order(&plain), ids(&[1, 2, 3]));
+    assert!(
+        plain
+            .matches
+            .iter()
+            .all(|found| found.breakdown.text == 0.0)
+    );
+    let searched = engine
+        .match_providers(&portland_request(json!({"text": "C-section SCARS"})))
+        .unwrap();
+    assert_eq!(searched.matches[0].provider_id, test_provider_id(2));
+    assert_eq!(searched.matches[0].breakdown.text, 1.0);
+    assert_eq!(searched.matches.len(), 3, "text ranks, it does not filter");
+    // Stemming: "running" finds "Running" and "runs".
+    let running = engine
+        .match_providers(&portland_request(json!({"text": "runs"})))
+        .unwrap();
+    assert_eq!(running.matches[0].provider_id, test_provider_id(3));
+}
+
+#[test]
+fn only_the_top_200_are_kept_in_a_stable_order() {
+    let providers: Vec<_> = (1..=250).map(|number| pt_with(number, json!({}))).collect();
+    let engine = engine_over(providers);
+    let results = engine
+        .match_providers(&portland_request(json!({})))
+        .unwrap();
+    assert_eq!(results.candidates_found, 250);
+    assert_eq!(results.matches.len(), 200);
+    assert_eq!(order(&results), ids(&(1..=200).collect::<Vec<_>>()));
+}
+
+#[test]
+fn every_score_and_component_stays_between_zero_and_one() {
+    let engine = crate::support::scenario_engine();
+    for input in [
+        json!({"location": {"latitude": 45.5152, "longitude": -122.6784}, "symptoms": ["BACK_PAIN", "STRESS", "LOW_MOOD"], "text": "pelvic scar"}),
+        json!({"location": {"latitude": 45.5152, "longitude": -122.6784}, "radiusKm": 200, "careTypes": ["PELVIC_FLOOR_PHYSICAL_THERAPY", "DOULA", "LACTATION_CONSULTING"]}),
+    ] {
+        let results = engine
+            .match_providers(&crate::support::request(&input))
+            .unwrap();
+        assert!(!results.matches.is_empty());
+        for found in &results.matches {
+            let breakdown = found.breakdown;
+            for component in [
+                found.score,
+                breakdown.need_fit,
+                breakdown.distance,
+                breakdown.certification,
+                breakdown.payment,
+                breakdown.availability,
+                breakdown.text,
+            ] {
+                assert!((0.0..=1.0).contains(&component), "{found:#?}");
+            }
+            assert!(!found.reasons.is_empty());
+        }
+    }
+}
