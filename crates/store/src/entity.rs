@@ -1,6 +1,9 @@
 //! sea-orm entities, one module per table. They are the crate's private view of the schema
 //! that `migration` creates; nothing here is public, so sea-orm types never leave the crate.
 //!
+//! Provider tables' models derive `Serialize` for the PostgreSQL bulk path, which sends a
+//! batch of rows as one JSON parameter.
+//!
 //! Relations are not declared: reads hydrate providers from `providers.document`, and the
 //! foreign keys live in the migrations, so the entities only need columns.
 
@@ -18,7 +21,7 @@ macro_rules! no_relations {
 pub(crate) mod providers {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "providers")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -47,7 +50,7 @@ pub(crate) mod providers {
 pub(crate) mod provider_care_types {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "provider_care_types")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -62,7 +65,7 @@ pub(crate) mod provider_care_types {
 pub(crate) mod provider_certifications {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "provider_certifications")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -82,7 +85,7 @@ pub(crate) mod provider_certifications {
 pub(crate) mod provider_locations {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "provider_locations")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -103,7 +106,7 @@ pub(crate) mod provider_locations {
 pub(crate) mod provider_insurance {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "provider_insurance")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -124,7 +127,7 @@ macro_rules! provider_code_table {
         pub(crate) mod $module {
             use sea_orm::entity::prelude::*;
 
-            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
             #[sea_orm(table_name = $table)]
             pub struct Model {
                 #[sea_orm(primary_key, auto_increment = false)]
