@@ -175,6 +175,10 @@ pub struct RankingConfig {
     pub widen_when_fewer_than: usize,
     /// Providers farther than this are never offered, even when widening.
     pub beyond_radius_max_km: f64,
+    /// With text, the best this many by the other components are re-scored with BM25
+    /// (Elasticsearch's rescore window): text reorders the head of the list, and the cost of
+    /// a text query stays bounded however many candidates there are. At least `keep_top`.
+    pub text_rescore_window: usize,
 }
 
 impl Default for RankingConfig {
@@ -190,6 +194,7 @@ impl Default for RankingConfig {
             keep_top: 200,
             widen_when_fewer_than: 10,
             beyond_radius_max_km: 500.0,
+            text_rescore_window: 1_000,
         }
     }
 }
@@ -302,6 +307,9 @@ impl RankingConfig {
         }
         if self.keep_top == 0 {
             return invalid("keep_top must be at least 1".to_owned());
+        }
+        if self.text_rescore_window < self.keep_top {
+            return invalid("text_rescore_window must be at least keep_top".to_owned());
         }
         if !(self.beyond_radius_max_km.is_finite() && self.beyond_radius_max_km >= 0.0) {
             return invalid("beyond_radius_max_km must be at least 0".to_owned());

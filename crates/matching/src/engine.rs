@@ -1,9 +1,17 @@
 //! [`Engine`]: request -> care plan -> candidates -> component scores -> ranked matches with
 //! reasons and notes; and care teams. Pure over one read view of the index, so the same
 //! request on the same index generation always gives the same answer.
+//!
+//! Ranking is exact, in two steps for speed. In-person candidates (a few hundred inside a
+//! radius) are scored in full. Telehealth and online candidates can be tens of thousands (a
+//! state's telehealth therapists, the country's online groups); their scores are computed from
+//! the compact remote entries, which give the exact score except when a payer contract is
+//! plan-specific or past the exact payer bits (then an upper bound). Only the best `keep_top`
+//! by that score are read in full, plus any whose bound could still reach them. With text,
+//! the best `text_rescore_window` by the other components are re-scored with BM25.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use carematch_domain::triage::triage;
@@ -14,7 +22,8 @@ use carematch_domain::{
 use carematch_postal::PostalCodes;
 use carematch_search::{
     Candidate, CandidateQuery, CandidateSet, CareModeSet, CareTypeSet, CertificationLevel,
-    IndexView, ProviderIndex, ProviderSummary, Reach, SymptomSet, VocabularyKey,
+    IndexView, NetworkAnswer, ProviderIndex, ProviderSummary, Reach, RemoteHit, SymptomSet,
+    VocabularyKey,
 };
 
 use crate::MatchingError;
@@ -22,7 +31,7 @@ use crate::config::RankingConfig;
 use crate::results::{CareTeam, CareTeamMember, MatchResults, ProviderMatch, SearchArea};
 use crate::scoring::{
     PayerSituation, ScoreBreakdown, availability_score, certification_score, distance_score,
-    need_fit_score, payment_fit, payment_score, text_score,
+    need_fit_score, payment_fit, payment_fit_of, payment_score, text_score,
 };
 use crate::words;
 
@@ -42,10 +51,10 @@ struct WantedCare {
     relevant_symptoms: SymptomSet,
 }
 
-/// One candidate scored for one care type.
+/// One candidate scored in full for one care type.
 #[derive(Debug, Clone, Copy)]
 struct Scored {
-    candidate_position: usize,
+    candidate: Candidate,
     provider_id: ProviderId,
     care_type: CareType,
     relevant_symptoms: SymptomSet,
@@ -54,6 +63,15 @@ struct Scored {
     payment_fit: PaymentFit,
     referral_missing: bool,
     beyond_radius: bool,
+}
+
+/// A remote hit's score from its compact entry: exact, or an upper bound when `bounded`.
+#[derive(Debug, Clone, Copy)]
+struct RemoteScore {
+    score: f64,
+    provider_id: ProviderId,
+    hit_position: u32,
+    bounded: bool,
 }
 
 /// Best first: inside the radius (or remote) before beyond it, then score, then provider id
@@ -66,16 +84,42 @@ fn ranking_order(first: &Scored, second: &Scored) -> Ordering {
         .then_with(|| first.provider_id.cmp(&second.provider_id))
 }
 
+fn remote_order(first: &RemoteScore, second: &RemoteScore) -> Ordering {
+    second
+        .score
+        .total_cmp(&first.score)
+        .then_with(|| first.provider_id.cmp(&second.provider_id))
+}
+
+/// Keeps the best `count` in `items` (unordered), in linear time.
+fn keep_best<T>(items: &mut Vec<T>, count: usize, order: impl FnMut(&T, &T) -> Ordering) {
+    if items.len() > count {
+        if count == 0 {
+            items.clear();
+            return;
+        }
+        items.select_nth_unstable_by(count - 1, order);
+        items.truncate(count);
+    }
+}
+
 /// Everything one request needs, computed once under one read view.
-struct Prepared<'index> {
-    view: IndexView<'index>,
+struct Prepared<'view, 'index> {
+    view: &'view IndexView<'index>,
     plan: CarePlan,
     wanted: Vec<WantedCare>,
-    candidate_set: CandidateSet,
-    raw_text_scores: Option<Vec<f32>>,
-    best_raw_text_score: f32,
+    candidate_set: CandidateSet<'view>,
     situation: PayerSituation,
     accepted_modes: CareModeSet,
+    text_given: bool,
+}
+
+impl Prepared<'_, '_> {
+    fn wanted(&self, care_type: CareType) -> Option<&WantedCare> {
+        self.wanted
+            .iter()
+            .find(|wanted| wanted.care_type == care_type)
+    }
 }
 
 impl Engine {
@@ -114,31 +158,61 @@ impl Engine {
     /// Ranked providers for her request: at most `keep_top` (200), best first, each with its
     /// score breakdown, reasons and notes; and what the search covered.
     pub fn match_providers(&self, request: &MatchRequest) -> Result<MatchResults, MatchingError> {
-        let prepared = self.prepare(request)?;
+        let view = self.index.view();
+        let prepared = self.prepare(&view, request);
+        let keep_top = self.config.keep_top;
+        let window = if prepared.text_given {
+            self.config.text_rescore_window.max(keep_top)
+        } else {
+            keep_top
+        };
+
+        // In-person candidates, in full, each for its best care type (the earlier, higher
+        // priority care type wins a tie).
         let mut ranked: Vec<Scored> = prepared
             .candidate_set
             .candidates
             .iter()
+            .filter_map(|candidate| self.best_for_candidate(&prepared, request, candidate))
+            .collect();
+
+        // Remote candidates: scores from the compact entries; the best `window` in full.
+        let hits = &prepared.candidate_set.remote_hits;
+        let mut remote: Vec<RemoteScore> = hits
+            .iter()
             .enumerate()
-            .filter_map(|(position, candidate)| {
-                prepared
-                    .wanted
-                    .iter()
-                    .filter(|wanted| candidate.care_types.contains(wanted.care_type))
-                    .filter_map(|wanted| {
-                        self.score(&prepared, request, position, candidate, wanted)
-                    })
-                    // The earlier (higher-priority) care type wins a tie.
-                    .reduce(|best, next| if next.total > best.total { next } else { best })
+            .filter_map(|(position, hit)| {
+                let wanted = prepared.wanted(hit.care_type)?;
+                Some(self.remote_score(&prepared, request, hit, wanted, position))
             })
             .collect();
-        let candidates_found = ranked.len();
-        let keep_top = self.config.keep_top;
-        if ranked.len() > keep_top {
-            ranked.select_nth_unstable_by(keep_top - 1, ranking_order);
-            ranked.truncate(keep_top);
+        let candidates_found = ranked.len() + prepared.candidate_set.found_remote;
+        ranked.extend(self.best_remote(&prepared, request, &mut remote, window));
+
+        // One entry per provider (a provider can qualify remotely for two care types).
+        let mut best_by_provider: HashMap<ProviderId, usize> = HashMap::new();
+        let mut unique: Vec<Scored> = Vec::with_capacity(ranked.len());
+        for scored in ranked {
+            match best_by_provider.get(&scored.provider_id) {
+                Some(&position) => {
+                    if ranking_order(&scored, &unique[position]) == Ordering::Less {
+                        unique[position] = scored;
+                    }
+                }
+                None => {
+                    best_by_provider.insert(scored.provider_id, unique.len());
+                    unique.push(scored);
+                }
+            }
         }
+        let mut ranked = unique;
+        keep_best(&mut ranked, window, ranking_order);
+        if prepared.text_given {
+            self.rescore_with_text(&prepared, request, &mut ranked)?;
+        }
+        keep_best(&mut ranked, keep_top, ranking_order);
         ranked.sort_unstable_by(ranking_order);
+
         let matches: Vec<ProviderMatch> = ranked
             .iter()
             .enumerate()
@@ -163,23 +237,37 @@ impl Engine {
     /// Her care team: for each care type of her plan, by care priority, the best provider not
     /// already on the team.
     pub fn care_team(&self, request: &MatchRequest) -> Result<CareTeam, MatchingError> {
-        let prepared = self.prepare(request)?;
+        let view = self.index.view();
+        let prepared = self.prepare(&view, request);
         let mut used: HashSet<ProviderId> = HashSet::new();
         let mut members: Vec<CareTeamMember> = Vec::new();
         for wanted in &prepared.wanted {
-            let best = prepared
+            let mut shortlist: Vec<Scored> = prepared
                 .candidate_set
                 .candidates
                 .iter()
-                .enumerate()
-                .filter(|(_, candidate)| candidate.care_types.contains(wanted.care_type))
-                .filter_map(|(position, candidate)| {
-                    self.score(&prepared, request, position, candidate, wanted)
-                })
+                .filter(|candidate| candidate.care_types.contains(wanted.care_type))
+                .filter_map(|candidate| self.score(&prepared, request, candidate, wanted))
                 .filter(|scored| !used.contains(&scored.provider_id))
-                .min_by(ranking_order);
+                .collect();
+            let hits = &prepared.candidate_set.remote_hits;
+            let mut remote: Vec<RemoteScore> = hits
+                .iter()
+                .enumerate()
+                .filter(|(_, hit)| hit.care_type == wanted.care_type)
+                .filter(|(_, hit)| !used.contains(&hit.entry.id))
+                .map(|(position, hit)| self.remote_score(&prepared, request, hit, wanted, position))
+                .collect();
+            // A few more than one, so text can still reorder the head.
+            shortlist.extend(self.best_remote(&prepared, request, &mut remote, 8));
+            if prepared.text_given {
+                self.rescore_with_text(&prepared, request, &mut shortlist)?;
+            }
+            let best = shortlist
+                .iter()
+                .min_by(|first, second| ranking_order(first, second));
             let provider_match =
-                best.and_then(|scored| self.provider_match(&prepared, request, &scored, 1));
+                best.and_then(|scored| self.provider_match(&prepared, request, scored, 1));
             if let Some(found) = &provider_match {
                 used.insert(found.provider_id);
             }
@@ -223,7 +311,11 @@ impl Engine {
         Ok(self.index.get_many(&ids)?)
     }
 
-    fn prepare(&self, request: &MatchRequest) -> Result<Prepared<'_>, MatchingError> {
+    fn prepare<'view, 'index>(
+        &self,
+        view: &'view IndexView<'index>,
+        request: &MatchRequest,
+    ) -> Prepared<'view, 'index> {
         let plan = triage(&request.triage_input());
         let wanted: Vec<WantedCare> = plan
             .search_care_types
@@ -239,7 +331,6 @@ impl Engine {
             .collect();
         let care_types: CareTypeSet = wanted.iter().map(|wanted| wanted.care_type).collect();
         let accepted_modes: CareModeSet = request.modes.iter().copied().collect();
-        let view = self.index.view();
         let candidate_set = view.candidates(&CandidateQuery {
             origin: request.origin,
             radius_km: request.radius.kilometres(),
@@ -250,21 +341,6 @@ impl Engine {
             widen_when_fewer_than: self.config.widen_when_fewer_than,
             beyond_radius_max_km: self.config.beyond_radius_max_km,
         });
-        let raw_text_scores = match request.text.as_deref() {
-            Some(text) if !candidate_set.candidates.is_empty() => {
-                let slots: Vec<u32> = candidate_set
-                    .candidates
-                    .iter()
-                    .map(|candidate| candidate.slot)
-                    .collect();
-                Some(view.text_relevance(text, &slots)?)
-            }
-            _ => None,
-        };
-        let best_raw_text_score = raw_text_scores
-            .as_ref()
-            .and_then(|scores| scores.iter().copied().max_by(f32::total_cmp))
-            .unwrap_or(0.0);
         let situation = PayerSituation {
             payer: request
                 .insurance
@@ -279,33 +355,43 @@ impl Engine {
             has_insurance: request.insurance.is_some(),
             has_fsa_or_hsa: request.has_fsa_or_hsa,
         };
-        Ok(Prepared {
+        Prepared {
             view,
             plan,
             wanted,
             candidate_set,
-            raw_text_scores,
-            best_raw_text_score,
             situation,
             accepted_modes,
-        })
+            text_given: request.text.is_some(),
+        }
     }
 
+    fn best_for_candidate(
+        &self,
+        prepared: &Prepared<'_, '_>,
+        request: &MatchRequest,
+        candidate: &Candidate,
+    ) -> Option<Scored> {
+        prepared
+            .wanted
+            .iter()
+            .filter(|wanted| candidate.care_types.contains(wanted.care_type))
+            .filter_map(|wanted| self.score(prepared, request, candidate, wanted))
+            .reduce(|best, next| if next.total > best.total { next } else { best })
+    }
+
+    /// The full score of a candidate for one care type, text not yet included.
     fn score(
         &self,
-        prepared: &Prepared<'_>,
+        prepared: &Prepared<'_, '_>,
         request: &MatchRequest,
-        candidate_position: usize,
         candidate: &Candidate,
         wanted: &WantedCare,
     ) -> Option<Scored> {
         let summary = prepared.view.summary(candidate.slot)?;
         let config = &self.config;
-        let fit = payment_fit(summary, wanted.care_type, &prepared.situation);
+        let fit = payment_fit_of(summary, wanted.care_type, &prepared.situation);
         let referral_missing = summary.requires_referral && !request.has_referral;
-        let text = prepared.raw_text_scores.as_ref().map_or(0.0, |scores| {
-            text_score(scores[candidate_position], prepared.best_raw_text_score)
-        });
         let breakdown = ScoreBreakdown {
             need_fit: need_fit_score(
                 summary.treats,
@@ -326,14 +412,14 @@ impl Engine {
                 prepared.accepted_modes,
                 &config.availability_scores,
             ),
-            text,
+            text: 0.0,
         };
         Some(Scored {
-            candidate_position,
+            candidate: *candidate,
             provider_id: summary.id,
             care_type: wanted.care_type,
             relevant_symptoms: wanted.relevant_symptoms,
-            total: breakdown.total(&config.weights, prepared.raw_text_scores.is_some()),
+            total: breakdown.total(&config.weights, prepared.text_given),
             breakdown,
             payment_fit: fit,
             referral_missing,
@@ -341,14 +427,119 @@ impl Engine {
         })
     }
 
+    /// A remote hit's score from its compact entry, the same formula as [`Self::score`].
+    fn remote_score(
+        &self,
+        prepared: &Prepared<'_, '_>,
+        request: &MatchRequest,
+        hit: &RemoteHit<'_>,
+        wanted: &WantedCare,
+        hit_position: usize,
+    ) -> RemoteScore {
+        let entry = hit.entry;
+        let config = &self.config;
+        let situation = &prepared.situation;
+        let network = situation.payer.map_or(NetworkAnswer::No, |payer| {
+            entry.in_network(payer, situation.plan.is_some())
+        });
+        let fit = payment_fit(
+            network != NetworkAnswer::No,
+            entry.provides_superbill,
+            entry.accepts_fsa_hsa,
+            wanted.care_type,
+            situation,
+        );
+        let referral_missing = entry.requires_referral && !request.has_referral;
+        let breakdown = ScoreBreakdown {
+            need_fit: need_fit_score(
+                entry.treats,
+                wanted.relevant_symptoms,
+                wanted.priority,
+                config.need_fit_floor,
+                &config.priority_weights,
+            ),
+            distance: distance_score(None, true, &config.distance_decay),
+            certification: certification_score(entry.certification, &config.certification_scores),
+            payment: payment_score(fit, referral_missing, &config.payment_scores),
+            availability: availability_score(
+                entry.modes,
+                prepared.accepted_modes,
+                &config.availability_scores,
+            ),
+            text: 0.0,
+        };
+        RemoteScore {
+            score: breakdown.total(&config.weights, prepared.text_given),
+            provider_id: entry.id,
+            hit_position: hit_position as u32,
+            bounded: network == NetworkAnswer::Maybe,
+        }
+    }
+
+    /// The best `count` remote candidates, scored in full. Exact: a hit outside the first
+    /// selection is read too when its bound could still beat the selection's last.
+    fn best_remote(
+        &self,
+        prepared: &Prepared<'_, '_>,
+        request: &MatchRequest,
+        remote: &mut [RemoteScore],
+        count: usize,
+    ) -> Vec<Scored> {
+        let full = |remote_score: &RemoteScore| {
+            let hit = &prepared.candidate_set.remote_hits[remote_score.hit_position as usize];
+            let wanted = prepared.wanted(hit.care_type)?;
+            self.score(prepared, request, &hit.to_candidate(), wanted)
+        };
+        if remote.len() <= count {
+            return remote.iter().filter_map(full).collect();
+        }
+        remote.select_nth_unstable_by(count - 1, remote_order);
+        let (selected, rest) = remote.split_at(count);
+        let mut scored: Vec<Scored> = selected.iter().filter_map(full).collect();
+        if selected.iter().any(|remote_score| remote_score.bounded) {
+            let mut totals: Vec<f64> = scored.iter().map(|scored| scored.total).collect();
+            totals.sort_unstable_by(|first, second| second.total_cmp(first));
+            let last_kept = totals.get(count - 1).copied().unwrap_or(f64::NEG_INFINITY);
+            scored.extend(
+                rest.iter()
+                    .filter(|remote_score| remote_score.score >= last_kept)
+                    .filter_map(full),
+            );
+        }
+        scored
+    }
+
+    /// Adds BM25 relevance (relative to the best among them) to these scored candidates.
+    fn rescore_with_text(
+        &self,
+        prepared: &Prepared<'_, '_>,
+        request: &MatchRequest,
+        ranked: &mut [Scored],
+    ) -> Result<(), MatchingError> {
+        let Some(text) = request.text.as_deref() else {
+            return Ok(());
+        };
+        if ranked.is_empty() {
+            return Ok(());
+        }
+        let slots: Vec<u32> = ranked.iter().map(|scored| scored.candidate.slot).collect();
+        let raw = prepared.view.text_relevance(text, &slots)?;
+        let best = raw.iter().copied().fold(0.0_f32, f32::max);
+        for (scored, raw) in ranked.iter_mut().zip(raw) {
+            scored.breakdown.text = text_score(raw, best);
+            scored.total = scored.breakdown.total(&self.config.weights, true);
+        }
+        Ok(())
+    }
+
     fn provider_match(
         &self,
-        prepared: &Prepared<'_>,
+        prepared: &Prepared<'_, '_>,
         request: &MatchRequest,
         scored: &Scored,
         rank: u32,
     ) -> Option<ProviderMatch> {
-        let candidate = &prepared.candidate_set.candidates[scored.candidate_position];
+        let candidate = &scored.candidate;
         let summary = prepared.view.summary(candidate.slot)?;
         Some(ProviderMatch {
             rank,
@@ -366,7 +557,7 @@ impl Engine {
         })
     }
 
-    fn search_area(&self, prepared: &Prepared<'_>, request: &MatchRequest) -> SearchArea {
+    fn search_area(&self, prepared: &Prepared<'_, '_>, request: &MatchRequest) -> SearchArea {
         let set = &prepared.candidate_set;
         let radius = words::kilometres(request.radius.kilometres());
         let radius_note = set.widened.then(|| {
@@ -409,7 +600,7 @@ impl Engine {
         }
     }
 
-    fn explain_empty(&self, prepared: &Prepared<'_>, request: &MatchRequest) -> String {
+    fn explain_empty(&self, prepared: &Prepared<'_, '_>, request: &MatchRequest) -> String {
         if prepared.wanted.is_empty() {
             if let Some(notice) = &prepared.plan.notice {
                 return notice.clone();

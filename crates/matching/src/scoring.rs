@@ -134,19 +134,19 @@ pub struct PayerSituation {
 /// plan) > out of network with a superbill (only with insurance to claim from) > FSA/HSA for
 /// medical care > FSA/HSA with a letter of medical necessity > self-pay.
 pub fn payment_fit(
-    summary: &ProviderSummary,
+    in_network: bool,
+    provides_superbill: bool,
+    accepts_fsa_hsa: bool,
     care_type: CareType,
     situation: &PayerSituation,
 ) -> PaymentFit {
-    if let Some(payer) = situation.payer
-        && summary.in_network(payer, situation.plan)
-    {
+    if in_network {
         return PaymentFit::InNetwork;
     }
-    if situation.has_insurance && summary.provides_superbill {
+    if situation.has_insurance && provides_superbill {
         return PaymentFit::OutOfNetworkSuperbill;
     }
-    if situation.has_fsa_or_hsa && summary.accepts_fsa_hsa {
+    if situation.has_fsa_or_hsa && accepts_fsa_hsa {
         return if fsa_hsa_needs_letter(care_type) {
             PaymentFit::FsaHsaWithLetterOfMedicalNecessity
         } else {
@@ -154,6 +154,24 @@ pub fn payment_fit(
         };
     }
     PaymentFit::SelfPay
+}
+
+/// [`payment_fit`] for a provider's summary.
+pub fn payment_fit_of(
+    summary: &ProviderSummary,
+    care_type: CareType,
+    situation: &PayerSituation,
+) -> PaymentFit {
+    let in_network = situation
+        .payer
+        .is_some_and(|payer| summary.in_network(payer, situation.plan));
+    payment_fit(
+        in_network,
+        summary.provides_superbill,
+        summary.accepts_fsa_hsa,
+        care_type,
+        situation,
+    )
 }
 
 pub fn payment_score(fit: PaymentFit, referral_missing: bool, scores: &PaymentScores) -> f64 {
@@ -397,7 +415,7 @@ mod tests {
         ];
         for (provider, care_type, situation, expected) in cases {
             assert_eq!(
-                payment_fit(provider, care_type, situation),
+                payment_fit_of(provider, care_type, situation),
                 expected,
                 "{care_type:?} {situation:?}"
             );
@@ -421,15 +439,15 @@ mod tests {
         };
         let care_type = CareType::PelvicFloorPhysicalTherapy;
         assert_eq!(
-            payment_fit(&gold_only, care_type, &situation(Some(GOLD_PLAN))),
+            payment_fit_of(&gold_only, care_type, &situation(Some(GOLD_PLAN))),
             PaymentFit::InNetwork
         );
         assert_eq!(
-            payment_fit(&gold_only, care_type, &situation(None)),
+            payment_fit_of(&gold_only, care_type, &situation(None)),
             PaymentFit::InNetwork
         );
         assert_eq!(
-            payment_fit(&gold_only, care_type, &situation(Some(SILVER_PLAN))),
+            payment_fit_of(&gold_only, care_type, &situation(Some(SILVER_PLAN))),
             PaymentFit::SelfPay
         );
     }

@@ -9,7 +9,7 @@
 //! ~hundreds of points inside the radius (tens of microseconds), and the filters that remain
 //! (modes, languages) are a few bit operations on the summary.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use carematch_domain::{
     CareMode, CareType, CertificationScope, GeoPoint, Language, Provider, ProviderId, Region,
@@ -186,6 +186,144 @@ impl Vocabulary {
 /// A physical location in a care type's R*-tree: the point, the provider and which location.
 type SpatialEntry = GeomWithData<SpherePoint, (ProviderSlot, u16)>;
 
+/// Whether a provider is in network for her payer, as far as a [`RemoteEntry`] can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkAnswer {
+    Yes,
+    No,
+    /// Only the full summary can tell (a plan-specific contract, or a payer key past the
+    /// exact bits); ranking treats it as "yes" for a bound and checks the summary.
+    Maybe,
+}
+
+/// A telehealth or online provider as the remote pools keep it: everything ranking needs, in
+/// one cache line, so a pool of tens of thousands is scanned sequentially without touching the
+/// summaries. Only the few entries that can reach the top are looked up in full.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RemoteEntry {
+    pub id: ProviderId,
+    /// Bit `k` for payer key `k` below 127, bit 127 for any larger key: in network for every
+    /// plan of that payer.
+    pub all_plan_payers: u128,
+    /// Bit `k` (below 63; bit 63 for larger keys): in network for some plans of payer `k`.
+    pub plan_specific_payers: u64,
+    /// Bit `k` for language key `k` below 63; bit 63 for larger keys.
+    pub languages: u64,
+    pub slot: ProviderSlot,
+    pub treats: SymptomSet,
+    pub modes: CareModeSet,
+    pub certification: CertificationLevel,
+    pub accepts_fsa_hsa: bool,
+    pub provides_superbill: bool,
+    pub requires_referral: bool,
+}
+
+/// Bit for `key` in a set of `BITS` bits: exact below `BITS - 1`; the last bit stands for every
+/// larger key (an overflow marker), so an exact bit is never set by a collision.
+const fn key_bit<const BITS: u32>(key: VocabularyKey) -> u32 {
+    if key < BITS - 1 { key } else { BITS - 1 }
+}
+
+impl RemoteEntry {
+    fn of(slot: ProviderSlot, summary: &ProviderSummary) -> Self {
+        let mut all_plan_payers = 0_u128;
+        let mut plan_specific_payers = 0_u64;
+        for entry in summary.network.iter() {
+            match entry.plan {
+                None => all_plan_payers |= 1_u128 << key_bit::<128>(entry.payer),
+                Some(_) => plan_specific_payers |= 1_u64 << key_bit::<64>(entry.payer),
+            }
+        }
+        Self {
+            id: summary.id,
+            all_plan_payers,
+            plan_specific_payers,
+            languages: language_bits(&summary.languages),
+            slot,
+            treats: summary.treats,
+            modes: summary.modes,
+            certification: summary.certification,
+            accepts_fsa_hsa: summary.accepts_fsa_hsa,
+            provides_superbill: summary.provides_superbill,
+            requires_referral: summary.requires_referral,
+        }
+    }
+
+    /// In network for `payer` (and her plan, when `plan_given`)? Exact whenever it can be.
+    pub fn in_network(&self, payer: VocabularyKey, plan_given: bool) -> NetworkAnswer {
+        let all_plans = self.all_plan_payers & (1_u128 << key_bit::<128>(payer)) != 0;
+        let some_plans = self.plan_specific_payers & (1_u64 << key_bit::<64>(payer)) != 0;
+        let all_plans_exact = payer < 127;
+        let some_plans_exact = payer < 63;
+        if all_plans && all_plans_exact {
+            return NetworkAnswer::Yes;
+        }
+        if some_plans && some_plans_exact && !plan_given {
+            // She did not name her plan: a plan-specific contract with her payer counts.
+            return NetworkAnswer::Yes;
+        }
+        if (all_plans && !all_plans_exact) || some_plans {
+            return NetworkAnswer::Maybe;
+        }
+        NetworkAnswer::No
+    }
+}
+
+/// Language keys as bits (see [`key_bit`]).
+fn language_bits(keys: &[VocabularyKey]) -> u64 {
+    keys.iter()
+        .fold(0_u64, |bits, key| bits | 1_u64 << key_bit::<64>(*key))
+}
+
+/// A remote provider retrieved for one care type of the request.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteHit<'a> {
+    pub entry: &'a RemoteEntry,
+    pub care_type: CareType,
+    /// Telehealth or online group, as she accepts and it offers.
+    pub mode: CareMode,
+}
+
+impl RemoteHit<'_> {
+    /// The candidate this hit becomes once chosen for ranking in full.
+    pub fn to_candidate(&self) -> Candidate {
+        let mut care_types = CareTypeSet::EMPTY;
+        care_types.insert(self.care_type);
+        Candidate {
+            slot: self.entry.slot,
+            reach: Reach::Remote,
+            mode: self.mode,
+            distance_km: None,
+            care_types,
+            also_remote: true,
+        }
+    }
+}
+
+/// Remote entries of one care type (and state), sorted by slot.
+#[derive(Debug, Default, Clone)]
+struct RemotePool {
+    entries: Vec<RemoteEntry>,
+}
+
+impl RemotePool {
+    fn insert(&mut self, entry: RemoteEntry) {
+        match self
+            .entries
+            .binary_search_by_key(&entry.slot, |known| known.slot)
+        {
+            Ok(position) => self.entries[position] = entry,
+            Err(position) => self.entries.insert(position, entry),
+        }
+    }
+
+    fn remove(&mut self, slot: ProviderSlot) {
+        if let Ok(position) = self.entries.binary_search_by_key(&slot, |known| known.slot) {
+            self.entries.remove(position);
+        }
+    }
+}
+
 /// How a candidate can be seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Reach {
@@ -198,7 +336,7 @@ pub enum Reach {
 }
 
 /// A provider retrieved for a request, with how it can be seen.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
     pub slot: ProviderSlot,
     pub reach: Reach,
@@ -233,8 +371,12 @@ pub struct CandidateQuery<'a> {
 
 /// The retrieved candidates and what the search saw, for the answer's explanation.
 #[derive(Debug, Clone, Default)]
-pub struct CandidateSet {
+pub struct CandidateSet<'a> {
+    /// In-person and home-visit candidates (inside the radius, then beyond it).
     pub candidates: Vec<Candidate>,
+    /// Telehealth and online candidates, one per care type they qualify for, still in their
+    /// compact form: ranking bounds their scores from these and reads few in full.
+    pub remote_hits: Vec<RemoteHit<'a>>,
     /// In-person and home-visit candidates inside her radius.
     pub found_within_radius: usize,
     /// Telehealth and online candidates.
@@ -263,9 +405,9 @@ pub struct Catalog {
     /// clients in person or at home.
     physical: Vec<RTree<SpatialEntry>>,
     /// Accepting telehealth/online providers of licensed care, per care type and state.
-    remote_licensed: Vec<HashMap<VocabularyKey, BTreeSet<ProviderSlot>>>,
+    remote_licensed: Vec<HashMap<VocabularyKey, RemotePool>>,
     /// Accepting telehealth/online providers of care open to everyone (support groups).
-    remote_anywhere: Vec<BTreeSet<ProviderSlot>>,
+    remote_anywhere: Vec<RemotePool>,
 }
 
 const REMOTE_MODES: [CareMode; 2] = [CareMode::Telehealth, CareMode::VirtualGroup];
@@ -276,7 +418,10 @@ impl Catalog {
         Self {
             physical: CareType::ALL.iter().map(|_| RTree::new()).collect(),
             remote_licensed: CareType::ALL.iter().map(|_| HashMap::new()).collect(),
-            remote_anywhere: CareType::ALL.iter().map(|_| BTreeSet::new()).collect(),
+            remote_anywhere: CareType::ALL
+                .iter()
+                .map(|_| RemotePool::default())
+                .collect(),
             ..Self::default()
         }
     }
@@ -435,11 +580,11 @@ impl Catalog {
                 tree.remove(&entry);
             }
             for region in summary.licensed_regions.iter() {
-                if let Some(slots) = self.remote_licensed[care_type as usize].get_mut(region) {
-                    slots.remove(&slot);
+                if let Some(pool) = self.remote_licensed[care_type as usize].get_mut(region) {
+                    pool.remove(slot);
                 }
             }
-            self.remote_anywhere[care_type as usize].remove(&slot);
+            self.remote_anywhere[care_type as usize].remove(slot);
         }
     }
 
@@ -461,15 +606,16 @@ impl Catalog {
                 }
             }
             if remote {
+                let entry = RemoteEntry::of(slot, summary);
                 if care_type.needs_state_licence() {
                     for region in summary.licensed_regions.iter() {
                         self.remote_licensed[care_type as usize]
                             .entry(*region)
                             .or_default()
-                            .insert(slot);
+                            .insert(entry);
                     }
                 } else {
-                    self.remote_anywhere[care_type as usize].insert(slot);
+                    self.remote_anywhere[care_type as usize].insert(entry);
                 }
             }
         }
@@ -560,7 +706,7 @@ impl Catalog {
     /// the care types, in person or at home inside her radius (home visits also inside their own
     /// service radius), by telehealth where licensed in her state, online groups anywhere; with
     /// her modes and languages; and, when too few are found, the nearest beyond the radius.
-    pub fn candidates(&self, query: &CandidateQuery<'_>) -> CandidateSet {
+    pub fn candidates(&self, query: &CandidateQuery<'_>) -> CandidateSet<'_> {
         let mut result = CandidateSet::default();
         if query.care_types.is_empty() || self.is_empty() {
             return result;
@@ -651,61 +797,75 @@ impl Catalog {
             let region_key = query
                 .region
                 .and_then(|region| self.regions.key(region.as_str()));
+            // Her languages as bits; exact for keys below 64, else confirmed on the summary.
+            let language_bits = wanted_languages.as_ref().map(|languages| {
+                (
+                    language_bits(languages),
+                    languages.iter().all(|key| *key < 63),
+                )
+            });
             for care_type in query.care_types.iter() {
-                let slots = if care_type.needs_state_licence() {
+                let pool = if care_type.needs_state_licence() {
                     match region_key
                         .and_then(|key| self.remote_licensed[care_type as usize].get(&key))
                     {
-                        Some(slots) => slots,
+                        Some(pool) => pool,
                         None => continue,
                     }
                 } else {
                     &self.remote_anywhere[care_type as usize]
                 };
-                for &slot in slots {
-                    let Some(summary) = self.summary(slot) else {
-                        continue;
-                    };
+                for entry in &pool.entries {
                     let Some(mode) = REMOTE_MODES
                         .iter()
                         .copied()
-                        .find(|mode| summary.offers(*mode) && accepts(*mode))
+                        .find(|mode| entry.modes.contains(*mode) && accepts(*mode))
                     else {
                         continue;
                     };
-                    if !passes_filters(summary) {
+                    if let Some((bits, exact)) = language_bits {
+                        if entry.languages & bits == 0 {
+                            continue;
+                        }
+                        if !exact && !self.summary(entry.slot).is_some_and(passes_filters) {
+                            continue;
+                        }
+                    }
+                    if let Some(&position) = position_by_slot.get(&entry.slot) {
+                        // Nearby already: she could also see this provider remotely.
+                        let candidate = &mut result.candidates[position];
+                        candidate.care_types.insert(care_type);
+                        candidate.also_remote = true;
                         continue;
                     }
-                    match position_by_slot.get(&slot) {
-                        Some(&position) => {
-                            let candidate = &mut result.candidates[position];
-                            candidate.care_types.insert(care_type);
-                            if candidate.reach == Reach::WithinRadius {
-                                candidate.also_remote = true;
-                            }
-                        }
-                        None => {
-                            position_by_slot.insert(slot, result.candidates.len());
-                            let mut care_types = crate::sets::CareTypeSet::EMPTY;
-                            care_types.insert(care_type);
-                            result.candidates.push(Candidate {
-                                slot,
-                                reach: Reach::Remote,
-                                mode,
-                                distance_km: None,
-                                care_types,
-                                also_remote: true,
-                            });
-                            result.found_remote += 1;
-                        }
-                    }
+                    result.remote_hits.push(RemoteHit {
+                        entry,
+                        care_type,
+                        mode,
+                    });
                 }
             }
+            result.found_remote = if query.care_types.len() == 1 {
+                result.remote_hits.len()
+            } else {
+                let mut slots: Vec<ProviderSlot> = result
+                    .remote_hits
+                    .iter()
+                    .map(|hit| hit.entry.slot)
+                    .collect();
+                slots.sort_unstable();
+                slots.dedup();
+                slots.len()
+            };
         }
 
-        if searches_physical && result.candidates.len() < query.widen_when_fewer_than {
+        let found = result.found_within_radius + result.found_remote;
+        if searches_physical && found < query.widen_when_fewer_than {
             result.widened = true;
-            let wanted = query.widen_when_fewer_than - result.candidates.len();
+            let wanted = query.widen_when_fewer_than - found;
+            for hit in &result.remote_hits {
+                position_by_slot.insert(hit.entry.slot, usize::MAX);
+            }
             let mut beyond: Vec<Candidate> = Vec::new();
             for care_type in query.care_types.iter() {
                 let mut found_here = 0;

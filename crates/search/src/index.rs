@@ -454,7 +454,7 @@ impl IndexView<'_> {
         self.state.catalog.summary(slot)
     }
 
-    pub fn candidates(&self, query: &CandidateQuery<'_>) -> CandidateSet {
+    pub fn candidates(&self, query: &CandidateQuery<'_>) -> CandidateSet<'_> {
         self.state.catalog.candidates(query)
     }
 

@@ -36,8 +36,8 @@ mod sphere;
 
 pub use catalog::{
     Candidate, CandidateQuery, CandidateSet, Catalog, CertificationLevel, LocationPoint,
-    NetworkEntry, ProviderSlot, ProviderSummary, Reach, STRONGEST_CREDENTIALS, Vocabulary,
-    VocabularyKey, normalize_name,
+    NetworkAnswer, NetworkEntry, ProviderSlot, ProviderSummary, Reach, RemoteEntry, RemoteHit,
+    STRONGEST_CREDENTIALS, Vocabulary, VocabularyKey, normalize_name,
 };
 pub use error::SearchError;
 pub use index::{BuildReport, IndexOptions, IndexView, ProviderIndex};

@@ -429,3 +429,80 @@ fn every_score_and_component_stays_between_zero_and_one() {
         }
     }
 }
+
+#[test]
+fn ranking_many_remote_providers_from_their_compact_entries_equals_ranking_all_in_full() {
+    // 600 telehealth PTs licensed in Oregon with varied payers (some plan-specific, some past
+    // the 128 exact payer bits), certifications, flags and symptoms.
+    let payer_names: Vec<String> = (0..200).map(|number| format!("Payer {number}")).collect();
+    let providers: Vec<_> = (1..=600_u32)
+        .map(|number| {
+            let payers: Vec<serde_json::Value> = (0..3)
+                .map(|offset| {
+                    let name = &payer_names[((number * 7 + offset * 61) % 200) as usize];
+                    let plan = (number + offset).is_multiple_of(4).then_some("Gold");
+                    json!({"payer": name, "plan": plan})
+                })
+                .collect();
+            let scope = if number % 3 == 0 { "PERINATAL" } else { "GENERAL" };
+            pt_with(
+                number,
+                json!({
+                    "modes": if number % 5 == 0 { json!(["TELEHEALTH", "VIRTUAL_GROUP"]) } else { json!(["TELEHEALTH"]) },
+                    "insurance": payers,
+                    "certifications": [{"name": "X", "issuer": null, "scope": scope, "verified": number % 2 == 0}],
+                    "treats": if number % 2 == 0 { json!(["URINE_LEAKAGE", "PELVIC_PAIN"]) } else { json!(["PELVIC_PAIN"]) },
+                    "providesSuperbill": number % 7 == 0,
+                    "acceptsFsaHsa": number % 3 == 1,
+                    "requiresReferral": number % 11 == 0,
+                    "locations": [{"latitude": 44.0, "longitude": -121.0, "region": "OR"}]
+                }),
+            )
+        })
+        .collect();
+    let pruned = engine_over(providers.clone());
+    let full = crate::support::engine_with_config(
+        providers,
+        carematch_matching::RankingConfig {
+            keep_top: 10_000,
+            text_rescore_window: 10_000,
+            ..carematch_matching::RankingConfig::default()
+        },
+    );
+    let payers = [
+        json!({"payer": "Payer 7"}),
+        json!({"payer": "Payer 150", "plan": "Gold"}),
+        json!({"payer": "Payer 68", "plan": "Silver"}),
+        json!({"payer": "Payer 190"}),
+    ];
+    for insurance in payers {
+        let request = portland_request(json!({
+            "careTypes": null,
+            "symptoms": ["URINE_LEAKAGE", "PELVIC_PAIN"],
+            "insurance": insurance,
+            "hasFsaOrHsa": true
+        }));
+        let pruned_results = pruned.match_providers(&request).unwrap();
+        let full_results = full.match_providers(&request).unwrap();
+        assert_eq!(pruned_results.matches.len(), 200);
+        assert_eq!(full_results.matches.len(), 600);
+        let first_difference = pruned_results
+            .matches
+            .iter()
+            .zip(&full_results.matches)
+            .position(|(pruned, full)| pruned != full);
+        if let Some(rank) = first_difference {
+            panic!(
+                "{insurance}: first difference at {rank}:\n{:?}\n{:?}",
+                pruned_results.matches[rank], full_results.matches[rank]
+            );
+        }
+        assert!(
+            pruned_results
+                .matches
+                .iter()
+                .any(|found| found.payment_fit == PaymentFit::InNetwork),
+            "{insurance}"
+        );
+    }
+}
