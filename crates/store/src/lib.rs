@@ -8,7 +8,7 @@
 //! `document` alone, so streaming a million providers for an index build is one query per page
 //! rather than nine.
 //!
-//! Every write bumps the `data_generation` counter in the same transaction (see [`state`]),
+//! Every write bumps the `data_generation` counter in the same transaction (see the `state` module),
 //! and deletes leave a tombstone, so replicas can catch up with [`Store::changed_since`].
 //!
 //! Architecture invariant: sea-orm types never leave this crate. The API speaks domain types,
@@ -124,7 +124,13 @@ impl Store {
                     })?;
                 }
             } else {
-                connect_options.max_connections(1);
+                // An in-memory database lives as long as its one connection: never let the
+                // pool retire it.
+                connect_options
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(Option::<Duration>::None)
+                    .max_lifetime(Option::<Duration>::None);
             }
             let busy_timeout = options.sqlite_busy_timeout;
             let on_disk = file_path.is_some();

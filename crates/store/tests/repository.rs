@@ -31,6 +31,7 @@ store_test_suite!(
     a_recreated_provider_is_reported_as_upserted_not_deleted,
     streaming_yields_every_provider_exactly_once_across_pages,
     the_generation_bumps_on_every_write_and_not_on_a_missed_delete,
+    concurrent_writers_all_land_and_each_bumps_the_generation_once,
     a_corrupt_document_is_an_error_naming_the_provider,
     match_logs_round_trip_and_reinserting_a_batch_adds_nothing,
     an_outcome_for_an_unknown_match_is_refused_and_a_known_one_round_trips,
@@ -314,6 +315,18 @@ async fn the_generation_bumps_on_every_write_and_not_on_a_missed_delete(ctx: Tes
     assert_eq!(store.data_generation().await.unwrap(), 4);
     store.delete_provider(provider_id(2)).await.unwrap();
     assert_eq!(store.data_generation().await.unwrap(), 4);
+}
+
+async fn concurrent_writers_all_land_and_each_bumps_the_generation_once(ctx: TestContext) {
+    let writers = (1..=8u128).map(|n| {
+        let store = ctx.store.clone();
+        tokio::spawn(async move { store.upsert_provider(&full_provider(n)).await })
+    });
+    for outcome in futures::future::join_all(writers).await {
+        assert_eq!(outcome.unwrap().unwrap(), UpsertOutcome::Created);
+    }
+    assert_eq!(ctx.store.count_providers().await.unwrap(), 8);
+    assert_eq!(ctx.store.data_generation().await.unwrap(), 8);
 }
 
 async fn a_corrupt_document_is_an_error_naming_the_provider(ctx: TestContext) {
