@@ -1,0 +1,89 @@
+//! The API's errors and the one table from each to its public `extensions.code`.
+
+use async_graphql::ErrorExtensions;
+use carematch_domain::ValidationError;
+
+/// Every error a resolver returns. User errors say what to fix; internal ones say nothing of
+/// the cause (it goes to the log, with the request id the client also gets).
+///
+/// It deliberately does not implement `Display`: async-graphql converts any `Display` type into
+/// an error without extensions, and every error here must carry its `extensions.code`.
+#[derive(Debug)]
+pub enum ApiError {
+    BadUserInput { field: String, message: String },
+    NotFound,
+    Internal { request_id: String },
+}
+
+impl ApiError {
+    /// The message the client reads.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
+            ApiError::NotFound => "not found".to_owned(),
+            ApiError::Internal { request_id } => {
+                format!("internal error (request id {request_id})")
+            }
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
+            ApiError::NotFound => "NOT_FOUND",
+            ApiError::Internal { .. } => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    /// A validation error of the argument `argument` (`input`, or empty for top-level arguments).
+    pub fn invalid(argument: &str, error: ValidationError) -> Self {
+        let error = if argument.is_empty() {
+            error
+        } else {
+            error.within(argument)
+        };
+        ApiError::BadUserInput {
+            field: error.field,
+            message: error.problem,
+        }
+    }
+
+    /// Logs the cause with a fresh request id and returns the opaque error the client sees.
+    pub fn internal(cause: &dyn std::error::Error) -> Self {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        tracing::error!(request_id, error = %error_chain(cause), "internal error");
+        ApiError::Internal { request_id }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.message()).extend_with(|_, extensions| {
+            extensions.set("code", self.code());
+            match self {
+                ApiError::BadUserInput { field, .. } => extensions.set("field", field.as_str()),
+                ApiError::Internal { request_id } => {
+                    extensions.set("requestId", request_id.as_str())
+                }
+                ApiError::NotFound => {}
+            }
+        })
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        error.extend()
+    }
+}

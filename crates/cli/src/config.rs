@@ -1,0 +1,318 @@
+//! All of carematch's settings, in one place.
+//!
+//! Precedence, lowest first: built-in defaults < the TOML file (`carematch.toml` in the working
+//! directory, or `--config PATH`) < environment variables `CAREMATCH_<SETTING>`. A bad value
+//! stops start-up with a message naming the setting. Secrets live in [`Secret`], which never
+//! prints its value, so the effective configuration can be logged at start.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The default configuration file, read when present in the working directory.
+pub const DEFAULT_CONFIG_FILE: &str = "carematch.toml";
+
+/// Every setting the service reads. Field names are the TOML keys; the environment name is
+/// `CAREMATCH_` + the name in upper case (`database_url` -> `CAREMATCH_DATABASE_URL`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// SQLite (`sqlite://path?mode=rwc`) or PostgreSQL (`postgres://...`) URL.
+    pub database_url: String,
+    /// Redis URL for the shared cache; unset means an in-process cache.
+    pub redis_url: Option<Secret>,
+    /// Where the local search index lives.
+    pub index_dir: PathBuf,
+    /// HS256 secret for admin tokens.
+    pub jwt_secret: Option<Secret>,
+    /// How many demo providers to seed when the database is empty; 0 turns seeding off.
+    pub seed_demo: u64,
+    /// The generator seed for demo data, so every replica seeds the same providers.
+    pub seed_demo_seed: u64,
+    /// Log format: `json`, `text`, or `auto` (text on a terminal, JSON otherwise).
+    pub log_format: LogFormat,
+    /// Log filter in `tracing` env-filter syntax.
+    pub log_filter: String,
+    /// Serve the GraphQL playground on a browser GET of `/graphql`.
+    pub playground: bool,
+    /// Maximum database connections in the pool.
+    pub database_max_connections: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://data/carematch.db?mode=rwc".into(),
+            redis_url: None,
+            index_dir: PathBuf::from("data/index"),
+            jwt_secret: None,
+            seed_demo: 5_000,
+            seed_demo_seed: 42,
+            log_format: LogFormat::Auto,
+            log_filter: "info".into(),
+            playground: true,
+            database_max_connections: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Text,
+    Auto,
+}
+
+/// A secret value: deserialized like a string, printed as `[redacted]`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A setting that could not be used, named as the operator wrote it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: not found")]
+    MissingFile { path: PathBuf },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("invalid setting {setting}: {problem}")]
+    InvalidSetting {
+        setting: &'static str,
+        problem: String,
+    },
+}
+
+/// Settings after their values were checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub settings: Settings,
+    pub listen: SocketAddr,
+}
+
+impl Config {
+    /// Loads defaults < file < environment. `explicit_file` must exist; the default file is
+    /// read only when present.
+    pub fn load(explicit_file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(explicit_file, Env::prefixed("CAREMATCH_"))
+    }
+
+    fn load_from(explicit_file: Option<&Path>, environment: Env) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match explicit_file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::MissingFile {
+                    path: path.to_owned(),
+                });
+            }
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE));
+            }
+            None => {}
+        }
+        let settings: Settings = figment
+            .merge(environment)
+            .extract()
+            .map_err(|error| ConfigError::Invalid(describe_figment_error(&error)))?;
+        Self::check(settings)
+    }
+
+    fn check(settings: Settings) -> Result<Self, ConfigError> {
+        let listen =
+            settings
+                .listen
+                .parse::<SocketAddr>()
+                .map_err(|_| ConfigError::InvalidSetting {
+                    setting: "CAREMATCH_LISTEN",
+                    problem: format!(
+                        "`{}` is not an address and port like 127.0.0.1:8080",
+                        settings.listen
+                    ),
+                })?;
+        let url = settings.database_url.as_str();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::InvalidSetting {
+                setting: "CAREMATCH_DATABASE_URL",
+                problem: "must start with sqlite:, postgres:// or postgresql://".into(),
+            });
+        }
+        if let Some(redis_url) = &settings.redis_url
+            && !(redis_url.expose().starts_with("redis://")
+                || redis_url.expose().starts_with("rediss://"))
+        {
+            return Err(ConfigError::InvalidSetting {
+                setting: "CAREMATCH_REDIS_URL",
+                problem: "must start with redis:// or rediss://".into(),
+            });
+        }
+        if settings.database_max_connections == 0 {
+            return Err(ConfigError::InvalidSetting {
+                setting: "CAREMATCH_DATABASE_MAX_CONNECTIONS",
+                problem: "must be at least 1".into(),
+            });
+        }
+        if let Some(secret) = &settings.jwt_secret
+            && secret.expose().len() < 32
+        {
+            return Err(ConfigError::InvalidSetting {
+                setting: "CAREMATCH_JWT_SECRET",
+                problem: "must be at least 32 characters".into(),
+            });
+        }
+        Ok(Self { settings, listen })
+    }
+
+    /// The effective configuration for the start-up log: secrets and database passwords hidden.
+    pub fn redacted(&self) -> serde_json::Value {
+        let settings = &self.settings;
+        serde_json::json!({
+            "listen": self.listen.to_string(),
+            "database_url": redact_url_password(&settings.database_url),
+            "redis_url": settings.redis_url.as_ref().map(|_| "[redacted]"),
+            "index_dir": settings.index_dir,
+            "jwt_secret": settings.jwt_secret.as_ref().map(|_| "[redacted]"),
+            "seed_demo": settings.seed_demo,
+            "seed_demo_seed": settings.seed_demo_seed,
+            "log_format": settings.log_format,
+            "log_filter": settings.log_filter,
+            "playground": settings.playground,
+            "database_max_connections": settings.database_max_connections,
+        })
+    }
+}
+
+/// Names the setting by its environment name, which is how operators set it in containers.
+fn describe_figment_error(error: &figment::Error) -> String {
+    let mut messages = Vec::new();
+    for error in error.clone() {
+        let setting = error
+            .path
+            .first()
+            .map(|key| format!("CAREMATCH_{} ({key})", key.to_uppercase()))
+            .unwrap_or_else(|| "configuration".into());
+        messages.push(format!("{setting}: {}", error.kind));
+    }
+    messages.join("; ")
+}
+
+fn redact_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:[redacted]@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+// figment's Jail returns its large error type by design.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_give_the_embedded_setup() {
+        let config = Config::check(Settings::default()).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert!(config.settings.database_url.starts_with("sqlite:"));
+        assert_eq!(config.settings.seed_demo, 5_000);
+        assert!(config.settings.redis_url.is_none());
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_which_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "listen = \"0.0.0.0:9000\"\nseed_demo = 10\n")?;
+            jail.set_env("CAREMATCH_SEED_DEMO", "0");
+            let config = Config::load(Some(Path::new("custom.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
+            assert_eq!(config.settings.seed_demo, 0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_setting_names_its_environment_variable() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CAREMATCH_LISTEN", "not an address");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("CAREMATCH_LISTEN"), "{error}");
+            jail.set_env("CAREMATCH_LISTEN", "127.0.0.1:0");
+            jail.set_env("CAREMATCH_SEED_DEMO", "many");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("CAREMATCH_SEED_DEMO"), "{error}");
+            jail.set_env("CAREMATCH_SEED_DEMO", "1");
+            jail.set_env("CAREMATCH_DATABASE_URL", "mysql://x");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("CAREMATCH_DATABASE_URL"), "{error}");
+            jail.set_env("CAREMATCH_DATABASE_URL", "sqlite::memory:");
+            jail.set_env("CAREMATCH_JWT_SECRET", "short");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("CAREMATCH_JWT_SECRET"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_rejected() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("carematch.toml", "lisen = \"0.0.0.0:9000\"\n")?;
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("lisen"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error() {
+        let error = Config::load(Some(Path::new("/nonexistent/carematch.toml"))).unwrap_err();
+        assert!(matches!(error, ConfigError::MissingFile { .. }));
+    }
+
+    #[test]
+    fn secrets_and_database_passwords_are_redacted() {
+        let settings = Settings {
+            jwt_secret: Some(Secret("s".repeat(40))),
+            database_url: "postgres://carematch:hunter2@db:5432/carematch".into(),
+            ..Settings::default()
+        };
+        let config = Config::check(settings).unwrap();
+        let text = config.redacted().to_string();
+        assert!(
+            !text.contains("hunter2") && !text.contains(&"s".repeat(40)),
+            "{text}"
+        );
+        assert!(text.contains("postgres://carematch:[redacted]@db:5432/carematch"));
+        assert_eq!(
+            format!("{:?}", config.settings.jwt_secret),
+            "Some([redacted])"
+        );
+    }
+}

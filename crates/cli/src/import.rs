@@ -1,0 +1,145 @@
+//! `carematch import FILE.jsonl` and `carematch export FILE.jsonl`: providers as JSON Lines in
+//! the contract's `ProviderInput` shape. A bad line is reported with its number and field and
+//! writes nothing; good lines are upserted in batches.
+
+use std::collections::HashSet;
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use carematch_domain::{Provider, ProviderDraft, ProviderId};
+use carematch_store::{Store, UpsertOutcome};
+use futures::StreamExt;
+
+/// Lines per insert transaction.
+const BATCH: usize = 500;
+
+/// A line that was not imported, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineFailure {
+    pub line: u64,
+    pub problem: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ImportSummary {
+    pub read: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub failures: Vec<LineFailure>,
+}
+
+impl ImportSummary {
+    pub fn describe(&self) -> String {
+        format!(
+            "read {} lines: imported {} ({} created, {} updated), failed {}",
+            self.read,
+            self.created + self.updated,
+            self.created,
+            self.updated,
+            self.failures.len()
+        )
+    }
+}
+
+/// Reads providers line by line; blank lines are skipped.
+pub async fn import_jsonl(store: &Store, reader: impl BufRead) -> anyhow::Result<ImportSummary> {
+    let mut summary = ImportSummary::default();
+    let mut batch: Vec<(u64, Provider)> = Vec::with_capacity(BATCH);
+    let mut ids_in_batch: HashSet<ProviderId> = HashSet::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line_number = index as u64 + 1;
+        let line = line.with_context(|| format!("reading line {line_number}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        summary.read += 1;
+        match parse_line(&line) {
+            Ok(provider) => {
+                // The same id twice in one transaction would be one write; keep file order.
+                if !ids_in_batch.insert(provider.id) {
+                    write_batch(store, &mut batch, &mut summary).await;
+                    ids_in_batch = HashSet::from([provider.id]);
+                }
+                batch.push((line_number, provider));
+                if batch.len() >= BATCH {
+                    write_batch(store, &mut batch, &mut summary).await;
+                    ids_in_batch.clear();
+                }
+            }
+            Err(problem) => summary.failures.push(LineFailure {
+                line: line_number,
+                problem,
+            }),
+        }
+    }
+    write_batch(store, &mut batch, &mut summary).await;
+    summary.failures.sort_by_key(|failure| failure.line);
+    Ok(summary)
+}
+
+/// Parses and validates one line; the error names the field (`locations[0].latitude: ...`).
+fn parse_line(line: &str) -> Result<Provider, String> {
+    let deserializer = &mut serde_json::Deserializer::from_str(line);
+    let draft: ProviderDraft = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if path.is_empty() || path == "." {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        }
+    })?;
+    draft
+        .validate(ProviderId::from_uuid(uuid::Uuid::new_v4()))
+        .map_err(|error| error.to_string())
+}
+
+/// Writes a batch in one transaction; when that fails (say one NPI belongs to another provider),
+/// writes its providers one by one so only the offending lines fail.
+async fn write_batch(store: &Store, batch: &mut Vec<(u64, Provider)>, summary: &mut ImportSummary) {
+    if batch.is_empty() {
+        return;
+    }
+    let providers: Vec<Provider> = batch.iter().map(|(_, provider)| provider.clone()).collect();
+    match store.upsert_providers(&providers).await {
+        Ok(outcomes) => outcomes.iter().for_each(|outcome| count(summary, *outcome)),
+        Err(_) => {
+            for (line, provider) in batch.iter() {
+                match store.upsert_provider(provider).await {
+                    Ok(outcome) => count(summary, outcome),
+                    Err(error) => summary.failures.push(LineFailure {
+                        line: *line,
+                        problem: error.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+    batch.clear();
+}
+
+fn count(summary: &mut ImportSummary, outcome: UpsertOutcome) {
+    match outcome {
+        UpsertOutcome::Created => summary.created += 1,
+        UpsertOutcome::Updated => summary.updated += 1,
+    }
+}
+
+/// Writes every provider, one JSON object per line, in id order. Returns how many.
+pub async fn export_jsonl(store: &Store, path: &Path) -> anyhow::Result<u64> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let mut written = 0_u64;
+    let mut pages = std::pin::pin!(store.stream_providers(1_000));
+    while let Some(page) = pages.next().await {
+        for provider in page.context("reading providers")? {
+            serde_json::to_writer(&mut writer, &provider.to_draft())?;
+            writer.write_all(b"\n")?;
+            written += 1;
+        }
+    }
+    writer.flush()?;
+    Ok(written)
+}

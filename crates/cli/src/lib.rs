@@ -1,0 +1,129 @@
+//! The `carematch` command: configuration, wiring of store, index and API, and the
+//! subcommands (`serve`, `migrate`, `seed-demo`, `import`, `export`, `schema`).
+//!
+//! This is the only crate that uses `anyhow`: below it, every crate has its own error enum.
+
+pub mod config;
+pub mod import;
+pub mod seed;
+mod serve;
+mod telemetry;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+pub use crate::serve::Application;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "carematch",
+    version,
+    about = "Matches mothers after birth with the care providers they need"
+)]
+struct Cli {
+    /// A TOML configuration file (default: ./carematch.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the GraphQL API (migrates and seeds demo data on an empty database first).
+    Serve {
+        /// Do not run migrations (when a separate job runs `carematch migrate`).
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Run database migrations and exit.
+    Migrate,
+    /// Generate deterministic demo providers into the database.
+    SeedDemo {
+        #[arg(long, default_value_t = 5_000)]
+        count: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Import providers from a JSON Lines file (one ProviderInput per line).
+    Import { file: PathBuf },
+    /// Export every provider to a JSON Lines file in the import format.
+    Export { file: PathBuf },
+    /// Print the GraphQL schema (the subgraph SDL).
+    Schema,
+}
+
+/// Runs the command line and turns the outcome into the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Schema = cli.command {
+        print!("{}", serve::schema_sdl());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    telemetry::init(&config.settings);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { no_migrate } => serve::serve(config, !no_migrate)
+                .await
+                .map(|()| ExitCode::SUCCESS),
+            Command::Migrate => {
+                let store = serve::connect(&config).await?;
+                store.migrate().await.context("running migrations")?;
+                tracing::info!(backend = store.backend_name(), "migrations applied");
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::SeedDemo { count, seed } => {
+                let store = serve::connect(&config).await?;
+                store.migrate().await.context("running migrations")?;
+                let summary = seed::seed_demo(&store, count, seed).await?;
+                println!(
+                    "seeded {} demo providers in {:.1} s",
+                    summary.providers, summary.seconds
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Import { file } => {
+                let store = serve::connect(&config).await?;
+                store.migrate().await.context("running migrations")?;
+                let reader = std::fs::File::open(&file)
+                    .with_context(|| format!("opening {}", file.display()))?;
+                let summary = import::import_jsonl(&store, std::io::BufReader::new(reader)).await?;
+                for failure in &summary.failures {
+                    eprintln!("line {}: {}", failure.line, failure.problem);
+                }
+                println!("{}", summary.describe());
+                Ok(if summary.failures.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
+            }
+            Command::Export { file } => {
+                let store = serve::connect(&config).await?;
+                let count = import::export_jsonl(&store, &file).await?;
+                println!("exported {count} providers to {}", file.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Schema => unreachable!("handled before the runtime starts"),
+        }
+    })
+}

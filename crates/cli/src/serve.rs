@@ -1,0 +1,135 @@
+//! `carematch serve`: connect, migrate, seed an empty database, serve until SIGTERM or Ctrl-C.
+
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use carematch_api::{ApiOptions, AppState};
+use carematch_postal::PostalCodes;
+use carematch_store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::seed;
+
+pub async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let options = StoreOptions {
+        max_connections: config.settings.database_max_connections,
+        ..StoreOptions::default()
+    };
+    Store::connect(&config.settings.database_url, &options)
+        .await
+        .context("connecting to the database (CAREMATCH_DATABASE_URL)")
+}
+
+pub fn schema_sdl() -> String {
+    carematch_api::sdl()
+}
+
+/// A server that is bound and ready to serve: the application as a function of configuration,
+/// listener and shutdown, so tests can run several side by side on port 0.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    address: SocketAddr,
+}
+
+impl Application {
+    /// Connects, migrates (unless told not to), seeds an empty database, and binds.
+    pub async fn build(config: &Config, migrate: bool) -> anyhow::Result<Self> {
+        tracing::info!(config = %config.redacted(), "starting carematch");
+        let store = connect(config).await?;
+        if migrate {
+            store.migrate().await.context("running migrations")?;
+        }
+        let seed_count = config.settings.seed_demo;
+        if seed_count > 0
+            && store
+                .count_providers()
+                .await
+                .context("counting providers")?
+                == 0
+        {
+            tracing::info!(count = seed_count, "empty database: seeding demo providers");
+            let summary =
+                seed::seed_demo(&store, seed_count, config.settings.seed_demo_seed).await?;
+            tracing::info!(
+                providers = summary.providers,
+                seconds = summary.seconds,
+                "demo providers seeded"
+            );
+        }
+        let state = AppState {
+            store,
+            postal: PostalCodes::embedded(),
+        };
+        let router = carematch_api::router(
+            state,
+            ApiOptions {
+                playground: config.settings.playground,
+            },
+        );
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {} (CAREMATCH_LISTEN)", config.listen))?;
+        let address = listener.local_addr().context("reading the bound address")?;
+        Ok(Self {
+            listener,
+            router,
+            address,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(address = %self.address, "listening");
+        carematch_api::serve(self.listener, self.router, shutdown)
+            .await
+            .context("serving HTTP")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
+    let application = Application::build(&config, migrate).await?;
+    // One plain line on stdout for people and for tests that bind port 0.
+    println!(
+        "carematch listening on http://{}/graphql",
+        application.address()
+    );
+    std::io::stdout().flush().ok();
+    application.run_until(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received: draining in-flight requests");
+}

@@ -1,0 +1,185 @@
+//! The `carematch` binary as operators run it: environment configuration, import and export
+//! files, exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn carematch(data_dir: &Path, arguments: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_carematch"))
+        .args(arguments)
+        .current_dir(data_dir)
+        .env(
+            "CAREMATCH_DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", data_dir.join("cm.db").display()),
+        )
+        .env("CAREMATCH_LOG_FORMAT", "json")
+        .env("CAREMATCH_LOG_FILTER", "warn")
+        .output()
+        .expect("carematch runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const GOOD_LINE: &str = r#"{"id": "00000000-0000-4000-8000-000000000101", "name": "Good PT", "careTypes": ["PELVIC_FLOOR_PHYSICAL_THERAPY"], "certifications": [], "treats": ["URINE_LEAKAGE"], "locations": [{"latitude": 45.5, "longitude": -122.6, "region": "OR", "postalCode": "97205"}], "modes": ["IN_PERSON"], "languages": ["English"], "acceptingNewClients": true, "insurance": [{"payer": "Aetna"}], "acceptsFsaHsa": true, "providesSuperbill": false, "requiresReferral": false}"#;
+
+#[test]
+fn import_writes_good_lines_reports_bad_ones_by_line_and_field_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_latitude = GOOD_LINE
+        .replace("000000000101", "000000000102")
+        .replace("\"latitude\": 45.5", "\"latitude\": 123.0");
+    let bad_care_type = GOOD_LINE
+        .replace("000000000101", "000000000103")
+        .replace("PELVIC_FLOOR_PHYSICAL_THERAPY", "MASSAGE");
+    let second_good = GOOD_LINE
+        .replace("000000000101", "000000000104")
+        .replace("Good PT", "Second PT");
+    let file = dir.path().join("providers.jsonl");
+    let content = [
+        GOOD_LINE,
+        &bad_latitude,
+        "{not json",
+        "",
+        &bad_care_type,
+        &second_good,
+    ]
+    .join("\n");
+    std::fs::write(&file, content).unwrap();
+
+    let output = carematch(dir.path(), &["import", file.to_str().unwrap()]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        !output.status.success(),
+        "exit code must be non-zero: {stdout} {stderr}"
+    );
+    assert!(stderr.contains("line 2: locations[0].latitude"), "{stderr}");
+    assert!(stderr.contains("line 3:"), "{stderr}");
+    assert!(stderr.contains("line 5: careTypes[0]"), "{stderr}");
+    assert!(
+        stdout.contains("read 5 lines: imported 2 (2 created, 0 updated), failed 3"),
+        "{stdout}"
+    );
+
+    // The good lines are there and the bad ones are not: export shows exactly two.
+    let exported = dir.path().join("export.jsonl");
+    let output = carematch(dir.path(), &["export", exported.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let lines: Vec<String> = std::fs::read_to_string(&exported)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].contains("Good PT") && lines[1].contains("Second PT"));
+}
+
+#[test]
+fn importing_the_same_file_twice_updates_instead_of_duplicating() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("providers.jsonl");
+    std::fs::write(&file, GOOD_LINE).unwrap();
+    assert!(
+        carematch(dir.path(), &["import", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let output = carematch(dir.path(), &["import", file.to_str().unwrap()]);
+    assert!(output.status.success());
+    assert!(text(&output.stdout).contains("imported 1 (0 created, 1 updated), failed 0"));
+}
+
+#[test]
+fn export_then_import_into_a_fresh_database_round_trips_every_provider() {
+    let source = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/providers.jsonl");
+    let output = carematch(source.path(), &["import", scenario.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let first_export = source.path().join("first.jsonl");
+    assert!(
+        carematch(source.path(), &["export", first_export.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let target = tempfile::tempdir().unwrap();
+    assert!(
+        carematch(target.path(), &["import", first_export.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let second_export = target.path().join("second.jsonl");
+    assert!(
+        carematch(target.path(), &["export", second_export.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let first = std::fs::read_to_string(first_export).unwrap();
+    assert_eq!(first.lines().count(), 18);
+    assert_eq!(first, std::fs::read_to_string(second_export).unwrap());
+}
+
+#[test]
+fn seed_demo_is_deterministic() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    for dir in [&first, &second] {
+        let output = carematch(dir.path(), &["seed-demo", "--count", "25", "--seed", "7"]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert!(text(&output.stdout).contains("seeded 25 demo providers"));
+        let export = dir.path().join("demo.jsonl");
+        assert!(
+            carematch(dir.path(), &["export", export.to_str().unwrap()])
+                .status
+                .success()
+        );
+    }
+    let first = std::fs::read_to_string(first.path().join("demo.jsonl")).unwrap();
+    assert_eq!(first.lines().count(), 25);
+    assert_eq!(
+        first,
+        std::fs::read_to_string(second.path().join("demo.jsonl")).unwrap()
+    );
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_carematch"))
+        .args(["migrate"])
+        .current_dir(dir.path())
+        .env("CAREMATCH_LISTEN", "nowhere")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("CAREMATCH_LISTEN"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn migrate_on_the_default_embedded_database_creates_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_carematch"))
+        .args(["migrate"])
+        .current_dir(dir.path())
+        .env("CAREMATCH_LOG_FILTER", "warn")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(dir.path().join("data/carematch.db").exists());
+}
+
+#[test]
+fn schema_prints_the_federated_sdl() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = carematch(dir.path(), &["schema"]);
+    assert!(output.status.success());
+    let sdl = text(&output.stdout);
+    assert!(sdl.contains("recommendCare"), "{sdl}");
+    assert!(sdl.contains("@link"), "{sdl}");
+    assert!(sdl.contains("@key(fields: \"id\")"), "{sdl}");
+}

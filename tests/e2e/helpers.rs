@@ -1,0 +1,133 @@
+//! `spawn_app`: the real server on a free loopback port with its own fresh database, plus small
+//! helpers to send GraphQL over HTTP. Every test gets its own app, so tests run in parallel.
+
+use std::path::PathBuf;
+
+use carematch_cli::Application;
+use carematch_cli::config::{Config, Settings};
+use carematch_domain::{ProviderDraft, ProviderId};
+use carematch_store::{Store, StoreOptions};
+use serde_json::{Value, json};
+
+/// The project's copy of the public scenario providers.
+pub fn scenario_providers_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/providers.jsonl")
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    /// Keeps the database and index directory alive as long as the app.
+    _data_dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Options for one test app.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// Demo providers to seed on start (0: none).
+    pub seed_demo: u64,
+    /// Database URL; default: a fresh SQLite file.
+    pub database_url: Option<String>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database_url = options.database_url.unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.path().join("carematch.db").display()
+        )
+    });
+    let settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        database_url: database_url.clone(),
+        index_dir: data_dir.path().join("index"),
+        seed_demo: options.seed_demo,
+        ..Settings::default()
+    };
+    let config = Config {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        settings,
+    };
+    let application = Application::build(&config, true).await.expect("app builds");
+    let base_url = format!("http://{}", application.address());
+    let (shutdown, shutdown_received) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until(async {
+        let _ = shutdown_received.await;
+    }));
+    TestApp {
+        base_url,
+        client: reqwest::Client::new(),
+        database_url,
+        _data_dir: data_dir,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    /// Posts a GraphQL request and returns the JSON body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base_url))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        response.json().await.expect("JSON body")
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.database_url, &StoreOptions::default())
+            .await
+            .expect("store")
+    }
+
+    /// Loads the scenario providers straight into the store.
+    pub async fn load_scenario_providers(&self) -> usize {
+        let store = self.store().await;
+        let text = std::fs::read_to_string(scenario_providers_path()).expect("providers.jsonl");
+        let providers: Vec<_> = text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let draft: ProviderDraft =
+                    serde_json::from_str(line).expect("scenario line parses");
+                draft
+                    .validate(ProviderId::from_uuid(uuid::Uuid::new_v4()))
+                    .expect("scenario provider valid")
+            })
+            .collect();
+        store
+            .upsert_providers(&providers)
+            .await
+            .expect("providers stored");
+        providers.len()
+    }
+
+    /// Stops the server the way SIGTERM does and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+}
+
+/// The first error's `extensions.code`, if any.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
