@@ -1,0 +1,100 @@
+// Owns the `bookings` subgraph of the federation test: a second, independent subgraph that
+// extends carematch's `Provider @key(fields: "id")` with fields only it can resolve. It exists so
+// the gateway has to plan queries across two services, which is what carematch's entity contract
+// (`_entities`, `_service { sdl }`, `@key`) is for. Everything it returns is computed from the
+// provider id alone, so run.mjs can predict every value without a database.
+
+import { createHash } from 'node:crypto';
+
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+
+// The same federation version carematch links, so composition does not have to upgrade either
+// subgraph (and says nothing about it). Only `@key` is needed: bookings owns no shared types.
+// No descriptions on `Provider` or `id`: carematch owns those, and a different text here would be
+// an INCONSISTENT_DESCRIPTION hint, which run.mjs treats as a failure.
+export const typeDefs = parse(/* GraphQL */ `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
+
+  type Provider @key(fields: "id") {
+    id: ID!
+    "Start of the provider's next free appointment (ISO 8601, Pacific time); null when fully booked."
+    nextAvailableSlot: String
+    "Appointments already booked with this provider, earliest first."
+    bookings: [Booking!]!
+  }
+
+  "An appointment held by the bookings service."
+  type Booking {
+    id: ID!
+    startsAt: String!
+    durationMinutes: Int!
+  }
+`);
+
+// Deterministic stand-in for a calendar: a hash of the id picks the day, hour and booking count.
+// run.mjs imports these functions to compute the values it expects back through the gateway.
+function seed(id) {
+  return createHash('sha256').update(String(id)).digest();
+}
+
+export function nextAvailableSlot(id) {
+  const bytes = seed(id);
+  // Every seventh provider is fully booked, so the nullable field is exercised as null too.
+  if (bytes[0] % 7 === 0) return null;
+  const day = 1 + (bytes[1] % 28);
+  const hour = 8 + (bytes[2] % 9);
+  return `2026-12-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00-08:00`;
+}
+
+export function bookingsFor(id) {
+  const bytes = seed(id);
+  const count = 1 + (bytes[3] % 3);
+  return Array.from({ length: count }, (_, index) => ({
+    id: `${id}:booking:${index + 1}`,
+    startsAt: `2026-11-${String(10 + index * 3 + (bytes[4 + index] % 3)).padStart(2, '0')}T${String(9 + (bytes[8 + index] % 8)).padStart(2, '0')}:30:00-08:00`,
+    durationMinutes: [30, 45, 60][bytes[12 + index] % 3],
+  }));
+}
+
+/**
+ * Starts the bookings subgraph on a free loopback port.
+ * Returns { url, entityBatches, stop }: `entityBatches` records the provider ids of every
+ * `_entities` call the gateway made, so run.mjs can check the gateway really asked this service
+ * (and batched the ids of a list into one call rather than one call per provider).
+ */
+export async function startBookings() {
+  const entityBatches = [];
+  const resolvers = {
+    Provider: {
+      // Called once per representation; the request's context collects them as one batch.
+      __resolveReference(reference, context) {
+        context.batch.push(reference.id);
+        return { id: reference.id };
+      },
+      nextAvailableSlot: (provider) => nextAvailableSlot(provider.id),
+      bookings: (provider) => bookingsFor(provider.id),
+    },
+  };
+  const server = new ApolloServer({
+    schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
+    plugins: [
+      // Nobody reads traces here; without this the server announces inline tracing on stdout.
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart({ request, contextValue }) {
+          if (/\b_entities\b/.test(request.query ?? '')) entityBatches.push(contextValue.batch);
+        },
+      },
+    ],
+  });
+  // Port 0: the OS picks a free port, so parallel runs never collide.
+  const { url } = await startStandaloneServer(server, {
+    listen: { port: 0, host: '127.0.0.1' },
+    context: async () => ({ batch: [] }),
+  });
+  return { url, entityBatches, stop: () => server.stop() };
+}
