@@ -194,7 +194,7 @@ impl Default for RankingConfig {
             keep_top: 200,
             widen_when_fewer_than: 10,
             beyond_radius_max_km: 500.0,
-            text_rescore_window: 1_000,
+            text_rescore_window: 400,
         }
     }
 }
@@ -294,6 +294,31 @@ impl RankingConfig {
             if !(0.0..=1.0).contains(&score) {
                 return invalid(format!("{name} must be between 0 and 1"));
             }
+        }
+        // Ranking relies on these orders (care-guide.md sections 4 and 5) to bound scores.
+        let certification = &self.certification_scores;
+        let certification_best_first = [
+            certification.strongest_credential_verified,
+            certification.perinatal_verified,
+            certification.perinatal_self_reported,
+            certification.general_verified,
+            certification.general_self_reported,
+            certification.none,
+        ];
+        if certification_best_first
+            .windows(2)
+            .any(|pair| pair[0] <= pair[1])
+        {
+            return invalid(
+                "certification_scores must fall strictly from strongest_credential_verified to none"
+                    .to_owned(),
+            );
+        }
+        let availability = &self.availability_scores;
+        if availability.one_way > availability.two_ways
+            || availability.two_ways > availability.three_or_more_ways
+        {
+            return invalid("availability_scores must not fall as ways to be seen grow".to_owned());
         }
         let decay = &self.distance_decay;
         if !(decay.decay > 0.0 && decay.decay < 1.0) {

@@ -10,6 +10,7 @@
 //! by that score are read in full, plus any whose bound could still reach them. With text,
 //! the best `text_rescore_window` by the other components are re-scored with BM25.
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -21,8 +22,8 @@ use carematch_domain::{
 };
 use carematch_postal::PostalCodes;
 use carematch_search::{
-    Candidate, CandidateQuery, CandidateSet, CareModeSet, CareTypeSet, CertificationLevel,
-    IndexView, NetworkAnswer, ProviderIndex, ProviderSummary, Reach, RemoteHit, SymptomSet,
+    Candidate, CandidateCounts, CandidateQuery, CareModeSet, CareTypeSet, CertificationLevel, Hit,
+    IndexView, NetworkAnswer, NextHit, ProviderIndex, ProviderSummary, Reach, SymptomSet,
     VocabularyKey,
 };
 
@@ -31,7 +32,7 @@ use crate::config::RankingConfig;
 use crate::results::{CareTeam, CareTeamMember, MatchResults, ProviderMatch, SearchArea};
 use crate::scoring::{
     PayerSituation, ScoreBreakdown, availability_score, certification_score, distance_score,
-    need_fit_score, payment_fit, payment_fit_of, payment_score, text_score,
+    need_fit_score, payment_fit, payment_score, text_score,
 };
 use crate::words;
 
@@ -51,7 +52,7 @@ struct WantedCare {
     relevant_symptoms: SymptomSet,
 }
 
-/// One candidate scored in full for one care type.
+/// One candidate scored for one care type.
 #[derive(Debug, Clone, Copy)]
 struct Scored {
     candidate: Candidate,
@@ -65,15 +66,6 @@ struct Scored {
     beyond_radius: bool,
 }
 
-/// A remote hit's score from its compact entry: exact, or an upper bound when `bounded`.
-#[derive(Debug, Clone, Copy)]
-struct RemoteScore {
-    score: f64,
-    provider_id: ProviderId,
-    hit_position: u32,
-    bounded: bool,
-}
-
 /// Best first: inside the radius (or remote) before beyond it, then score, then provider id
 /// so equal scores always come out in the same order.
 fn ranking_order(first: &Scored, second: &Scored) -> Ordering {
@@ -84,22 +76,93 @@ fn ranking_order(first: &Scored, second: &Scored) -> Ordering {
         .then_with(|| first.provider_id.cmp(&second.provider_id))
 }
 
-fn remote_order(first: &RemoteScore, second: &RemoteScore) -> Ordering {
-    second
-        .score
-        .total_cmp(&first.score)
-        .then_with(|| first.provider_id.cmp(&second.provider_id))
-}
-
 /// Keeps the best `count` in `items` (unordered), in linear time.
-fn keep_best<T>(items: &mut Vec<T>, count: usize, order: impl FnMut(&T, &T) -> Ordering) {
+fn keep_best(items: &mut Vec<Scored>, count: usize) {
     if items.len() > count {
         if count == 0 {
             items.clear();
             return;
         }
-        items.select_nth_unstable_by(count - 1, order);
+        items.select_nth_unstable_by(count - 1, ranking_order);
         items.truncate(count);
+    }
+}
+
+/// One entry per provider, its best (a provider is visited once per location and care type).
+fn best_per_provider(scored: Vec<Scored>) -> Vec<Scored> {
+    let mut position_by_provider: HashMap<ProviderId, usize> = HashMap::new();
+    let mut unique: Vec<Scored> = Vec::with_capacity(scored.len());
+    for item in scored {
+        match position_by_provider.get(&item.provider_id) {
+            Some(&position) => {
+                if ranking_order(&item, &unique[position]) == Ordering::Less {
+                    unique[position] = item;
+                }
+            }
+            None => {
+                position_by_provider.insert(item.provider_id, unique.len());
+                unique.push(item);
+            }
+        }
+    }
+    unique
+}
+
+/// The best `capacity` scored candidates offered so far, in amortized constant time per offer:
+/// once full, anything not better than the worst kept is turned away with one comparison.
+struct BestScored {
+    capacity: usize,
+    items: Vec<Scored>,
+    worst_kept: Option<Scored>,
+}
+
+impl BestScored {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            items: Vec::new(),
+            worst_kept: None,
+        }
+    }
+
+    /// Offers a candidate; returns whether the worst kept score changed.
+    fn offer(&mut self, scored: Scored) -> bool {
+        if let Some(worst) = &self.worst_kept
+            && ranking_order(&scored, worst) != Ordering::Less
+        {
+            return false;
+        }
+        self.items.push(scored);
+        if self.items.len() >= 2 * self.capacity {
+            self.shrink();
+            return true;
+        }
+        false
+    }
+
+    fn worst(&self) -> Option<&Scored> {
+        self.worst_kept.as_ref()
+    }
+
+    /// The score a candidate must beat to be kept, once the list is full.
+    fn threshold(&self) -> Option<f64> {
+        self.worst_kept
+            .filter(|worst| !worst.beyond_radius)
+            .map(|worst| worst.total)
+    }
+
+    fn shrink(&mut self) {
+        keep_best(&mut self.items, self.capacity);
+        self.worst_kept = if self.items.len() >= self.capacity {
+            self.items.iter().copied().max_by(ranking_order)
+        } else {
+            None
+        };
+    }
+
+    fn into_items(mut self) -> Vec<Scored> {
+        self.shrink();
+        self.items
     }
 }
 
@@ -108,7 +171,6 @@ struct Prepared<'view, 'index> {
     view: &'view IndexView<'index>,
     plan: CarePlan,
     wanted: Vec<WantedCare>,
-    candidate_set: CandidateSet<'view>,
     situation: PayerSituation,
     accepted_modes: CareModeSet,
     text_given: bool,
@@ -166,51 +228,35 @@ impl Engine {
         } else {
             keep_top
         };
-
-        // In-person candidates, in full, each for its best care type (the earlier, higher
-        // priority care type wins a tie).
-        let mut ranked: Vec<Scored> = prepared
-            .candidate_set
-            .candidates
-            .iter()
-            .filter_map(|candidate| self.best_for_candidate(&prepared, request, candidate))
-            .collect();
-
-        // Remote candidates: scores from the compact entries; the best `window` in full.
-        let hits = &prepared.candidate_set.remote_hits;
-        let mut remote: Vec<RemoteScore> = hits
-            .iter()
-            .enumerate()
-            .filter_map(|(position, hit)| {
-                let wanted = prepared.wanted(hit.care_type)?;
-                Some(self.remote_score(&prepared, request, hit, wanted, position))
-            })
-            .collect();
-        let candidates_found = ranked.len() + prepared.candidate_set.found_remote;
-        ranked.extend(self.best_remote(&prepared, request, &mut remote, window));
-
-        // One entry per provider (a provider can qualify remotely for two care types).
-        let mut best_by_provider: HashMap<ProviderId, usize> = HashMap::new();
-        let mut unique: Vec<Scored> = Vec::with_capacity(ranked.len());
-        for scored in ranked {
-            match best_by_provider.get(&scored.provider_id) {
-                Some(&position) => {
-                    if ranking_order(&scored, &unique[position]) == Ordering::Less {
-                        unique[position] = scored;
-                    }
-                }
-                None => {
-                    best_by_provider.insert(scored.provider_id, unique.len());
-                    unique.push(scored);
-                }
+        // Half again as many, for providers visited at several locations or care types.
+        let mut best = BestScored::new(window + window / 2);
+        let useful_distance_km = Cell::new(f64::INFINITY);
+        let query = CandidateQuery {
+            useful_distance_km: Some(&useful_distance_km),
+            ..self.candidate_query(&prepared, request)
+        };
+        let counts = view.candidates(&query, |hit| {
+            if hit.reach == Reach::Remote
+                && best
+                    .worst()
+                    .is_some_and(|worst| self.group_cannot_beat(&prepared, hit, worst))
+            {
+                return NextHit::SkipGroup;
             }
-        }
-        let mut ranked = unique;
-        keep_best(&mut ranked, window, ranking_order);
+            if let Some(scored) = self.score_hit(&prepared, request, hit)
+                && best.offer(scored)
+                && let Some(threshold) = best.threshold()
+            {
+                useful_distance_km.set(self.useful_distance_km(&prepared, threshold));
+            }
+            NextHit::Continue
+        });
+        let mut ranked = best_per_provider(best.into_items());
+        keep_best(&mut ranked, window);
         if prepared.text_given {
             self.rescore_with_text(&prepared, request, &mut ranked)?;
         }
-        keep_best(&mut ranked, keep_top, ranking_order);
+        keep_best(&mut ranked, keep_top);
         ranked.sort_unstable_by(ranking_order);
 
         let matches: Vec<ProviderMatch> = ranked
@@ -220,7 +266,7 @@ impl Engine {
                 self.provider_match(&prepared, request, scored, position as u32 + 1)
             })
             .collect();
-        let search_area = self.search_area(&prepared, request);
+        let search_area = self.search_area(&counts, request);
         let explanation = matches
             .is_empty()
             .then(|| self.explain_empty(&prepared, request));
@@ -230,7 +276,9 @@ impl Engine {
             matches,
             search_area,
             explanation,
-            candidates_found,
+            candidates_found: counts.found_within_radius
+                + counts.found_remote
+                + counts.found_beyond_radius,
         })
     }
 
@@ -239,35 +287,48 @@ impl Engine {
     pub fn care_team(&self, request: &MatchRequest) -> Result<CareTeam, MatchingError> {
         let view = self.index.view();
         let prepared = self.prepare(&view, request);
+        // Per care type, enough to skip the providers already on the team, and a few more so
+        // text can still reorder the head.
+        let per_care_type = prepared.wanted.len() + 8;
+        let mut best: Vec<BestScored> = prepared
+            .wanted
+            .iter()
+            .map(|_| BestScored::new(per_care_type))
+            .collect();
+        let counts = view.candidates(&self.candidate_query(&prepared, request), |hit| {
+            let Some(position) = prepared
+                .wanted
+                .iter()
+                .position(|wanted| wanted.care_type == hit.care_type)
+            else {
+                return NextHit::Continue;
+            };
+            if hit.reach == Reach::Remote
+                && best[position]
+                    .worst()
+                    .is_some_and(|worst| self.group_cannot_beat(&prepared, hit, worst))
+            {
+                return NextHit::SkipGroup;
+            }
+            if let Some(scored) = self.score_hit(&prepared, request, hit) {
+                best[position].offer(scored);
+            }
+            NextHit::Continue
+        });
         let mut used: HashSet<ProviderId> = HashSet::new();
         let mut members: Vec<CareTeamMember> = Vec::new();
-        for wanted in &prepared.wanted {
-            let mut shortlist: Vec<Scored> = prepared
-                .candidate_set
-                .candidates
-                .iter()
-                .filter(|candidate| candidate.care_types.contains(wanted.care_type))
-                .filter_map(|candidate| self.score(&prepared, request, candidate, wanted))
+        for (wanted, best) in prepared.wanted.iter().zip(best) {
+            let mut shortlist: Vec<Scored> = best_per_provider(best.into_items())
+                .into_iter()
                 .filter(|scored| !used.contains(&scored.provider_id))
                 .collect();
-            let hits = &prepared.candidate_set.remote_hits;
-            let mut remote: Vec<RemoteScore> = hits
-                .iter()
-                .enumerate()
-                .filter(|(_, hit)| hit.care_type == wanted.care_type)
-                .filter(|(_, hit)| !used.contains(&hit.entry.id))
-                .map(|(position, hit)| self.remote_score(&prepared, request, hit, wanted, position))
-                .collect();
-            // A few more than one, so text can still reorder the head.
-            shortlist.extend(self.best_remote(&prepared, request, &mut remote, 8));
             if prepared.text_given {
                 self.rescore_with_text(&prepared, request, &mut shortlist)?;
             }
-            let best = shortlist
+            let provider_match = shortlist
                 .iter()
-                .min_by(|first, second| ranking_order(first, second));
-            let provider_match =
-                best.and_then(|scored| self.provider_match(&prepared, request, scored, 1));
+                .min_by(|first, second| ranking_order(first, second))
+                .and_then(|scored| self.provider_match(&prepared, request, scored, 1));
             if let Some(found) = &provider_match {
                 used.insert(found.provider_id);
             }
@@ -277,7 +338,7 @@ impl Engine {
                 provider_match,
             });
         }
-        let search_area = self.search_area(&prepared, request);
+        let search_area = self.search_area(&counts, request);
         let missing: Vec<&str> = members
             .iter()
             .filter(|member| member.provider_match.is_none())
@@ -329,18 +390,6 @@ impl Engine {
                     .unwrap_or_default(),
             })
             .collect();
-        let care_types: CareTypeSet = wanted.iter().map(|wanted| wanted.care_type).collect();
-        let accepted_modes: CareModeSet = request.modes.iter().copied().collect();
-        let candidate_set = view.candidates(&CandidateQuery {
-            origin: request.origin,
-            radius_km: request.radius.kilometres(),
-            region: request.region.as_ref(),
-            care_types,
-            modes: accepted_modes,
-            languages: &request.languages,
-            widen_when_fewer_than: self.config.widen_when_fewer_than,
-            beyond_radius_max_km: self.config.beyond_radius_max_km,
-        });
         let situation = PayerSituation {
             payer: request
                 .insurance
@@ -359,91 +408,158 @@ impl Engine {
             view,
             plan,
             wanted,
-            candidate_set,
             situation,
-            accepted_modes,
+            accepted_modes: request.modes.iter().copied().collect(),
             text_given: request.text.is_some(),
         }
     }
 
-    fn best_for_candidate(
+    fn candidate_query<'request>(
         &self,
         prepared: &Prepared<'_, '_>,
-        request: &MatchRequest,
-        candidate: &Candidate,
-    ) -> Option<Scored> {
-        prepared
+        request: &'request MatchRequest,
+    ) -> CandidateQuery<'request> {
+        CandidateQuery {
+            origin: request.origin,
+            radius_km: request.radius.kilometres(),
+            region: request.region.as_ref(),
+            care_types: prepared
+                .wanted
+                .iter()
+                .map(|wanted| wanted.care_type)
+                .collect::<CareTypeSet>(),
+            modes: prepared.accepted_modes,
+            languages: &request.languages,
+            widen_when_fewer_than: self.config.widen_when_fewer_than,
+            beyond_radius_max_km: self.config.beyond_radius_max_km,
+            useful_distance_km: None,
+        }
+    }
+
+    /// The distance past which a nearby hit cannot beat `threshold`: its score is at most the
+    /// best every other component allows plus its distance score, which decays with distance.
+    fn useful_distance_km(&self, prepared: &Prepared<'_, '_>, threshold: f64) -> f64 {
+        let config = &self.config;
+        let weights = &config.weights;
+        let best_payment = self.best_payment_score(&prepared.situation);
+        let best_need = prepared
             .wanted
             .iter()
-            .filter(|wanted| candidate.care_types.contains(wanted.care_type))
-            .filter_map(|wanted| self.score(prepared, request, candidate, wanted))
-            .reduce(|best, next| if next.total > best.total { next } else { best })
+            .map(|wanted| {
+                crate::scoring::priority_weight(wanted.priority, &config.priority_weights)
+            })
+            .fold(0.0, f64::max);
+        let text_weight = if prepared.text_given {
+            weights.text
+        } else {
+            0.0
+        };
+        let total_weight = weights.need_fit
+            + weights.distance
+            + weights.certification
+            + weights.payment
+            + weights.availability
+            + text_weight;
+        let best_without_distance = weights.need_fit * best_need
+            + weights.certification * 1.0
+            + weights.payment * best_payment
+            + weights.availability * 1.0
+            + text_weight;
+        if weights.distance <= 0.0 {
+            return f64::INFINITY;
+        }
+        // Skip when best_without_distance + distance_weight * g(d) < threshold * total_weight.
+        let needed_distance_score =
+            (threshold * total_weight - best_without_distance) / weights.distance;
+        if needed_distance_score <= 0.0 {
+            return f64::INFINITY;
+        }
+        if needed_distance_score > 1.0 {
+            return config.distance_decay.offset_km;
+        }
+        let decay = &config.distance_decay;
+        let two_sigma_squared = -(decay.scale_km * decay.scale_km) / decay.decay.ln();
+        // A small margin keeps rounding from skipping a hit exactly at the bound.
+        decay.offset_km + (-needed_distance_score.ln() * two_sigma_squared).sqrt() + 0.001
     }
 
-    /// The full score of a candidate for one care type, text not yet included.
-    fn score(
+    /// The best payment score her situation allows (care-guide.md section 5).
+    fn best_payment_score(&self, situation: &PayerSituation) -> f64 {
+        let scores = &self.config.payment_scores;
+        let mut best = scores.self_pay;
+        if situation.payer.is_some() {
+            best = best.max(scores.in_network);
+        }
+        if situation.has_insurance {
+            best = best.max(scores.out_of_network_superbill);
+        }
+        if situation.has_fsa_or_hsa {
+            best = best
+                .max(scores.fsa_hsa_eligible)
+                .max(scores.fsa_hsa_with_letter_of_medical_necessity);
+        }
+        best
+    }
+
+    /// Whether no remote hit of this hit's pool group, from this one on, can be kept: their
+    /// scores are at most this bound (best need fit and payment, the group's certification and
+    /// ways to be seen, full text), and their ids only grow.
+    fn group_cannot_beat(
         &self,
         prepared: &Prepared<'_, '_>,
-        request: &MatchRequest,
-        candidate: &Candidate,
-        wanted: &WantedCare,
-    ) -> Option<Scored> {
-        let summary = prepared.view.summary(candidate.slot)?;
+        hit: &Hit<'_>,
+        worst: &Scored,
+    ) -> bool {
+        if worst.beyond_radius {
+            return false;
+        }
+        let Some(wanted) = prepared.wanted(hit.care_type) else {
+            return false;
+        };
         let config = &self.config;
-        let fit = payment_fit_of(summary, wanted.care_type, &prepared.situation);
-        let referral_missing = summary.requires_referral && !request.has_referral;
-        let breakdown = ScoreBreakdown {
-            need_fit: need_fit_score(
-                summary.treats,
-                wanted.relevant_symptoms,
-                wanted.priority,
-                config.need_fit_floor,
-                &config.priority_weights,
+        let bound = ScoreBreakdown {
+            need_fit: crate::scoring::priority_weight(wanted.priority, &config.priority_weights),
+            distance: distance_score(None, true, &config.distance_decay),
+            certification: certification_score(
+                hit.entry.certification,
+                &config.certification_scores,
             ),
-            distance: distance_score(
-                candidate.distance_km,
-                candidate.also_remote,
-                &config.distance_decay,
-            ),
-            certification: certification_score(summary.certification, &config.certification_scores),
-            payment: payment_score(fit, referral_missing, &config.payment_scores),
+            payment: self.best_payment_score(&prepared.situation),
             availability: availability_score(
-                summary.modes,
-                prepared.accepted_modes,
+                hit.entry.modes,
+                CareModeSet::EMPTY,
                 &config.availability_scores,
             ),
-            text: 0.0,
-        };
-        Some(Scored {
-            candidate: *candidate,
-            provider_id: summary.id,
-            care_type: wanted.care_type,
-            relevant_symptoms: wanted.relevant_symptoms,
-            total: breakdown.total(&config.weights, prepared.text_given),
-            breakdown,
-            payment_fit: fit,
-            referral_missing,
-            beyond_radius: candidate.reach == Reach::BeyondRadius,
-        })
+            text: 1.0,
+        }
+        .total(&config.weights, prepared.text_given);
+        bound < worst.total || (bound == worst.total && hit.entry.id > worst.provider_id)
     }
 
-    /// A remote hit's score from its compact entry, the same formula as [`Self::score`].
-    fn remote_score(
+    /// A hit's score from its compact entry (text not yet included). Exact: when the entry
+    /// cannot tell whether she is in network, the summary decides.
+    fn score_hit(
         &self,
         prepared: &Prepared<'_, '_>,
         request: &MatchRequest,
-        hit: &RemoteHit<'_>,
-        wanted: &WantedCare,
-        hit_position: usize,
-    ) -> RemoteScore {
+        hit: &Hit<'_>,
+    ) -> Option<Scored> {
+        let wanted = prepared.wanted(hit.care_type)?;
         let entry = hit.entry;
         let config = &self.config;
         let situation = &prepared.situation;
-        let network = situation.payer.map_or(NetworkAnswer::No, |payer| {
-            entry.in_network(payer, situation.plan.is_some())
+        let in_network = situation.payer.is_some_and(|payer| {
+            match entry.in_network(payer, situation.plan.is_some()) {
+                NetworkAnswer::Yes => true,
+                NetworkAnswer::No => false,
+                NetworkAnswer::Maybe => prepared
+                    .view
+                    .summary(entry.slot)
+                    .is_some_and(|summary| summary.in_network(payer, situation.plan)),
+            }
         });
         let fit = payment_fit(
-            network != NetworkAnswer::No,
+            in_network,
             entry.provides_superbill,
             entry.accepts_fsa_hsa,
             wanted.care_type,
@@ -458,7 +574,7 @@ impl Engine {
                 config.need_fit_floor,
                 &config.priority_weights,
             ),
-            distance: distance_score(None, true, &config.distance_decay),
+            distance: distance_score(hit.distance_km, hit.also_remote, &config.distance_decay),
             certification: certification_score(entry.certification, &config.certification_scores),
             payment: payment_score(fit, referral_missing, &config.payment_scores),
             availability: availability_score(
@@ -468,45 +584,17 @@ impl Engine {
             ),
             text: 0.0,
         };
-        RemoteScore {
-            score: breakdown.total(&config.weights, prepared.text_given),
+        Some(Scored {
+            candidate: hit.to_candidate(),
             provider_id: entry.id,
-            hit_position: hit_position as u32,
-            bounded: network == NetworkAnswer::Maybe,
-        }
-    }
-
-    /// The best `count` remote candidates, scored in full. Exact: a hit outside the first
-    /// selection is read too when its bound could still beat the selection's last.
-    fn best_remote(
-        &self,
-        prepared: &Prepared<'_, '_>,
-        request: &MatchRequest,
-        remote: &mut [RemoteScore],
-        count: usize,
-    ) -> Vec<Scored> {
-        let full = |remote_score: &RemoteScore| {
-            let hit = &prepared.candidate_set.remote_hits[remote_score.hit_position as usize];
-            let wanted = prepared.wanted(hit.care_type)?;
-            self.score(prepared, request, &hit.to_candidate(), wanted)
-        };
-        if remote.len() <= count {
-            return remote.iter().filter_map(full).collect();
-        }
-        remote.select_nth_unstable_by(count - 1, remote_order);
-        let (selected, rest) = remote.split_at(count);
-        let mut scored: Vec<Scored> = selected.iter().filter_map(full).collect();
-        if selected.iter().any(|remote_score| remote_score.bounded) {
-            let mut totals: Vec<f64> = scored.iter().map(|scored| scored.total).collect();
-            totals.sort_unstable_by(|first, second| second.total_cmp(first));
-            let last_kept = totals.get(count - 1).copied().unwrap_or(f64::NEG_INFINITY);
-            scored.extend(
-                rest.iter()
-                    .filter(|remote_score| remote_score.score >= last_kept)
-                    .filter_map(full),
-            );
-        }
-        scored
+            care_type: wanted.care_type,
+            relevant_symptoms: wanted.relevant_symptoms,
+            total: breakdown.total(&config.weights, prepared.text_given),
+            breakdown,
+            payment_fit: fit,
+            referral_missing,
+            beyond_radius: hit.reach == Reach::BeyondRadius,
+        })
     }
 
     /// Adds BM25 relevance (relative to the best among them) to these scored candidates.
@@ -557,8 +645,8 @@ impl Engine {
         })
     }
 
-    fn search_area(&self, prepared: &Prepared<'_, '_>, request: &MatchRequest) -> SearchArea {
-        let set = &prepared.candidate_set;
+    fn search_area(&self, counts: &CandidateCounts, request: &MatchRequest) -> SearchArea {
+        let set = counts;
         let radius = words::kilometres(request.radius.kilometres());
         let radius_note = set.widened.then(|| {
             let mut note = if set.found_within_radius == 0 {

@@ -19,7 +19,10 @@ use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
 use crate::sets::{CareModeSet, CareTypeSet, SymptomSet};
-use crate::sphere::{SpherePoint, sphere_point, sphere_point_of, squared_chord_for_distance_km};
+use crate::sphere::{
+    SpherePoint, great_circle_km, sphere_point, sphere_point_exact, sphere_point_of,
+    squared_chord_for_distance_km,
+};
 
 /// A provider's position in the in-memory tables. Stable while the provider exists; reused
 /// after a delete. Stored in the tantivy document as a fast field to join the two sides.
@@ -184,9 +187,36 @@ impl Vocabulary {
 }
 
 /// A physical location in a care type's R*-tree: the point, the provider and which location.
-type SpatialEntry = GeomWithData<SpherePoint, (ProviderSlot, u16)>;
+/// What a physical location carries in its R*-tree: the provider's compact entry (so a radius
+/// query ranks without reading summaries) and which of its locations this is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhysicalData {
+    pub entry: CompactEntry,
+    pub location: u16,
+}
 
-/// Whether a provider is in network for her payer, as far as a [`RemoteEntry`] can tell.
+type SpatialEntry = GeomWithData<SpherePoint, PhysicalData>;
+
+/// The R*-tree entries of a provider's locations.
+fn spatial_entries(slot: ProviderSlot, summary: &ProviderSummary) -> Vec<SpatialEntry> {
+    let entry = CompactEntry::of(slot, summary);
+    summary
+        .locations
+        .iter()
+        .enumerate()
+        .map(|(position, location)| {
+            SpatialEntry::new(
+                sphere_point(location.latitude, location.longitude),
+                PhysicalData {
+                    entry,
+                    location: position as u16,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Whether a provider is in network for her payer, as far as a [`CompactEntry`] can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetworkAnswer {
     Yes,
@@ -200,7 +230,7 @@ pub enum NetworkAnswer {
 /// one cache line, so a pool of tens of thousands is scanned sequentially without touching the
 /// summaries. Only the few entries that can reach the top are looked up in full.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RemoteEntry {
+pub struct CompactEntry {
     pub id: ProviderId,
     /// Bit `k` for payer key `k` below 127, bit 127 for any larger key: in network for every
     /// plan of that payer.
@@ -209,7 +239,10 @@ pub struct RemoteEntry {
     pub plan_specific_payers: u64,
     /// Bit `k` for language key `k` below 63; bit 63 for larger keys.
     pub languages: u64,
+    /// Bit `k` for licensed state key `k` below 63; bit 63 for larger keys.
+    pub licensed_regions: u64,
     pub slot: ProviderSlot,
+    pub home_visit_radius_km: f32,
     pub treats: SymptomSet,
     pub modes: CareModeSet,
     pub certification: CertificationLevel,
@@ -224,7 +257,18 @@ const fn key_bit<const BITS: u32>(key: VocabularyKey) -> u32 {
     if key < BITS - 1 { key } else { BITS - 1 }
 }
 
-impl RemoteEntry {
+impl CompactEntry {
+    pub fn offers(&self, mode: CareMode) -> bool {
+        self.modes.contains(mode)
+    }
+
+    /// The remote pools' group: certification level and ways to be seen (counted up to
+    /// three, where availability stops growing). Every static part of a score is equal in a
+    /// group.
+    pub fn pool_group(&self) -> (CertificationLevel, usize) {
+        (self.certification, self.modes.len().min(3))
+    }
+
     fn of(slot: ProviderSlot, summary: &ProviderSummary) -> Self {
         let mut all_plan_payers = 0_u128;
         let mut plan_specific_payers = 0_u64;
@@ -239,7 +283,9 @@ impl RemoteEntry {
             all_plan_payers,
             plan_specific_payers,
             languages: language_bits(&summary.languages),
+            licensed_regions: language_bits(&summary.licensed_regions),
             slot,
+            home_visit_radius_km: summary.home_visit_radius_km,
             treats: summary.treats,
             modes: summary.modes,
             certification: summary.certification,
@@ -269,58 +315,90 @@ impl RemoteEntry {
     }
 }
 
-/// Language keys as bits (see [`key_bit`]).
+/// Keys (languages, states) as bits (see [`key_bit`]).
 fn language_bits(keys: &[VocabularyKey]) -> u64 {
     keys.iter()
         .fold(0_u64, |bits, key| bits | 1_u64 << key_bit::<64>(*key))
 }
 
-/// A remote provider retrieved for one care type of the request.
+/// A provider retrieved for one care type of the request, in its compact form: ranking
+/// scores it from the entry and reads the full summary only for the few it keeps.
 #[derive(Debug, Clone, Copy)]
-pub struct RemoteHit<'a> {
-    pub entry: &'a RemoteEntry,
+pub struct Hit<'a> {
+    pub entry: &'a CompactEntry,
     pub care_type: CareType,
-    /// Telehealth or online group, as she accepts and it offers.
     pub mode: CareMode,
+    pub reach: Reach,
+    /// Great-circle distance to this location; `None` for remote hits.
+    pub distance_km: Option<f64>,
+    /// A nearby hit she could also see by telehealth or online for this care type.
+    pub also_remote: bool,
 }
 
-impl RemoteHit<'_> {
-    /// The candidate this hit becomes once chosen for ranking in full.
+impl Hit<'_> {
+    /// The candidate this hit becomes once kept.
     pub fn to_candidate(&self) -> Candidate {
         let mut care_types = CareTypeSet::EMPTY;
         care_types.insert(self.care_type);
         Candidate {
             slot: self.entry.slot,
-            reach: Reach::Remote,
+            reach: self.reach,
             mode: self.mode,
-            distance_km: None,
+            distance_km: self.distance_km,
             care_types,
-            also_remote: true,
+            also_remote: self.also_remote,
         }
     }
 }
 
-/// Remote entries of one care type (and state), sorted by slot.
+/// The order of a remote pool: by [`CompactEntry::pool_group`], best first, then provider
+/// id. Within a group a caller's score bound is the same for every entry and ids ascend, so
+/// a caller can skip the rest of a group (see [`Catalog::candidates`]).
+fn pool_order(first: &CompactEntry, second: &CompactEntry) -> std::cmp::Ordering {
+    second
+        .pool_group()
+        .cmp(&first.pool_group())
+        .then_with(|| first.id.cmp(&second.id))
+}
+
+/// What the caller of [`Catalog::candidates`] wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextHit {
+    Continue,
+    /// Skip the rest of this remote hit's pool group: none of it can be kept. Ignored for
+    /// nearby hits.
+    SkipGroup,
+}
+
+/// Remote entries of one care type (and state), in [`pool_order`].
 #[derive(Debug, Default, Clone)]
 struct RemotePool {
-    entries: Vec<RemoteEntry>,
+    entries: Vec<CompactEntry>,
 }
 
 impl RemotePool {
-    fn insert(&mut self, entry: RemoteEntry) {
+    fn insert(&mut self, entry: CompactEntry) {
         match self
             .entries
-            .binary_search_by_key(&entry.slot, |known| known.slot)
+            .binary_search_by(|known| pool_order(known, &entry))
         {
             Ok(position) => self.entries[position] = entry,
             Err(position) => self.entries.insert(position, entry),
         }
     }
 
-    fn remove(&mut self, slot: ProviderSlot) {
-        if let Ok(position) = self.entries.binary_search_by_key(&slot, |known| known.slot) {
+    fn remove(&mut self, entry: &CompactEntry) {
+        if let Ok(position) = self
+            .entries
+            .binary_search_by(|known| pool_order(known, entry))
+        {
             self.entries.remove(position);
         }
+    }
+
+    /// Sorts after a bulk load, which appends in slot order.
+    fn sort(&mut self) {
+        self.entries.sort_unstable_by(pool_order);
     }
 }
 
@@ -367,19 +445,23 @@ pub struct CandidateQuery<'a> {
     /// this many in all, no farther than `beyond_radius_max_km`). Zero turns widening off.
     pub widen_when_fewer_than: usize,
     pub beyond_radius_max_km: f64,
+    /// Set by the caller while it is visited: a nearby hit farther than this cannot reach the
+    /// caller's top list (its bound), so the search skips it. A provider skipped here that
+    /// she could also see remotely is still visited as a remote hit. `None`: visit all.
+    pub useful_distance_km: Option<&'a std::cell::Cell<f64>>,
 }
 
-/// The retrieved candidates and what the search saw, for the answer's explanation.
-#[derive(Debug, Clone, Default)]
-pub struct CandidateSet<'a> {
-    /// In-person and home-visit candidates (inside the radius, then beyond it).
-    pub candidates: Vec<Candidate>,
-    /// Telehealth and online candidates, one per care type they qualify for, still in their
-    /// compact form: ranking bounds their scores from these and reads few in full.
-    pub remote_hits: Vec<RemoteHit<'a>>,
-    /// In-person and home-visit candidates inside her radius.
+/// The first ring of a radius search: near enough to fill a ranked list in a dense metro, so
+/// the caller's bound can cut the rest of a large radius short.
+const FIRST_RING_KM: f64 = 5.0;
+
+/// What the search saw, for the answer's explanation. Each count is of distinct providers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CandidateCounts {
+    /// In-person and home-visit candidates inside her radius (those visited: when the
+    /// caller's bound cut the search short, at least this many).
     pub found_within_radius: usize,
-    /// Telehealth and online candidates.
+    /// Telehealth and online candidates (not already nearby).
     pub found_remote: usize,
     /// Candidates added from beyond her radius.
     pub found_beyond_radius: usize,
@@ -570,52 +652,58 @@ impl Catalog {
             return;
         };
         self.slot_by_id.remove(&summary.id);
+        let entries = spatial_entries(slot, &summary);
+        let compact = CompactEntry::of(slot, &summary);
         for care_type in summary.care_types.iter() {
             let tree = &mut self.physical[care_type as usize];
-            for (position, location) in summary.locations.iter().enumerate() {
-                let entry = SpatialEntry::new(
-                    sphere_point(location.latitude, location.longitude),
-                    (slot, position as u16),
-                );
-                tree.remove(&entry);
+            for entry in &entries {
+                tree.remove(entry);
             }
             for region in summary.licensed_regions.iter() {
                 if let Some(pool) = self.remote_licensed[care_type as usize].get_mut(region) {
-                    pool.remove(slot);
+                    pool.remove(&compact);
                 }
             }
-            self.remote_anywhere[care_type as usize].remove(slot);
+            self.remote_anywhere[care_type as usize].remove(&compact);
         }
     }
 
     /// Adds a provider to the retrieval structures. Only accepting providers are retrievable:
     /// a provider not taking new clients is never a match (care-guide.md, scenario 1).
     fn add_to_retrieval(&mut self, slot: ProviderSlot, summary: &ProviderSummary, to_trees: bool) {
+        // A bulk load (no trees yet) appends and sorts the pools once at the end.
+        let bulk = !to_trees;
         if !summary.accepting_new_clients {
             return;
         }
         let physical = PHYSICAL_MODES.iter().any(|mode| summary.offers(*mode));
         let remote = REMOTE_MODES.iter().any(|mode| summary.offers(*mode));
+        let entries = if physical && to_trees {
+            spatial_entries(slot, summary)
+        } else {
+            Vec::new()
+        };
         for care_type in summary.care_types.iter() {
-            if physical && to_trees {
-                for (position, location) in summary.locations.iter().enumerate() {
-                    self.physical[care_type as usize].insert(SpatialEntry::new(
-                        sphere_point(location.latitude, location.longitude),
-                        (slot, position as u16),
-                    ));
-                }
+            for entry in &entries {
+                self.physical[care_type as usize].insert(*entry);
             }
             if remote {
-                let entry = RemoteEntry::of(slot, summary);
+                let entry = CompactEntry::of(slot, summary);
+                let add = |pool: &mut RemotePool| {
+                    if bulk {
+                        pool.entries.push(entry);
+                    } else {
+                        pool.insert(entry);
+                    }
+                };
                 if care_type.needs_state_licence() {
                     for region in summary.licensed_regions.iter() {
-                        self.remote_licensed[care_type as usize]
+                        add(self.remote_licensed[care_type as usize]
                             .entry(*region)
-                            .or_default()
-                            .insert(entry);
+                            .or_default());
                     }
                 } else {
-                    self.remote_anywhere[care_type as usize].insert(entry);
+                    add(&mut self.remote_anywhere[care_type as usize]);
                 }
             }
         }
@@ -633,13 +721,9 @@ impl Catalog {
             if summary.accepting_new_clients
                 && PHYSICAL_MODES.iter().any(|mode| summary.offers(*mode))
             {
+                let entries = spatial_entries(slot, &summary);
                 for care_type in summary.care_types.iter() {
-                    for (position, location) in summary.locations.iter().enumerate() {
-                        entries_by_care_type[care_type as usize].push(SpatialEntry::new(
-                            sphere_point(location.latitude, location.longitude),
-                            (slot, position as u16),
-                        ));
-                    }
+                    entries_by_care_type[care_type as usize].extend_from_slice(&entries);
                 }
             }
             self.add_to_retrieval(slot, &summary, false);
@@ -650,7 +734,15 @@ impl Catalog {
             .into_iter()
             .map(RTree::bulk_load)
             .collect();
+        self.sort_remote_pools();
         self
+    }
+
+    fn sort_remote_pools(&mut self) {
+        for pools in &mut self.remote_licensed {
+            pools.values_mut().for_each(RemotePool::sort);
+        }
+        self.remote_anywhere.iter_mut().for_each(RemotePool::sort);
     }
 
     /// Like [`bulk_load`](Self::bulk_load) for slots that may have holes (a reopened index).
@@ -682,13 +774,9 @@ impl Catalog {
             if summary.accepting_new_clients
                 && PHYSICAL_MODES.iter().any(|mode| summary.offers(*mode))
             {
+                let entries = spatial_entries(slot, &summary);
                 for care_type in summary.care_types.iter() {
-                    for (position, location) in summary.locations.iter().enumerate() {
-                        entries_by_care_type[care_type as usize].push(SpatialEntry::new(
-                            sphere_point(location.latitude, location.longitude),
-                            (slot, position as u16),
-                        ));
-                    }
+                    entries_by_care_type[care_type as usize].extend_from_slice(&entries);
                 }
             }
             catalog.add_to_retrieval(slot, &summary, false);
@@ -699,17 +787,29 @@ impl Catalog {
             .into_iter()
             .map(RTree::bulk_load)
             .collect();
+        catalog.sort_remote_pools();
         catalog
     }
 
-    /// Retrieves the candidates for a request (care-guide.md section 6): accepting providers of
-    /// the care types, in person or at home inside her radius (home visits also inside their own
-    /// service radius), by telehealth where licensed in her state, online groups anywhere; with
-    /// her modes and languages; and, when too few are found, the nearest beyond the radius.
-    pub fn candidates(&self, query: &CandidateQuery<'_>) -> CandidateSet<'_> {
-        let mut result = CandidateSet::default();
+    /// Retrieves the candidates for a request (care-guide.md section 6), handing each to
+    /// `visit` as a [`Hit`]: accepting providers of the care types, in person or at home inside
+    /// her radius (home visits also inside their own service radius), by telehealth where
+    /// licensed in her state, online groups anywhere; with her modes and languages; and, when
+    /// too few are found, the nearest beyond the radius. A provider is visited once per care
+    /// type and qualifying location; nearby providers are not visited again as remote ones.
+    ///
+    /// Remote pools are visited in [`pool_order`]: by group (certification level, ways to be
+    /// seen), then id. When `visit` answers [`NextHit::SkipGroup`] for a remote hit, the rest
+    /// of its group is skipped: a caller whose list is full skips a group whose score bound
+    /// cannot beat its worst kept. Counts of remote candidates then cover those visited.
+    pub fn candidates<'a>(
+        &'a self,
+        query: &CandidateQuery<'_>,
+        mut visit: impl FnMut(&Hit<'a>) -> NextHit,
+    ) -> CandidateCounts {
+        let mut counts = CandidateCounts::default();
         if query.care_types.is_empty() || self.is_empty() {
-            return result;
+            return counts;
         }
         let accepts = |mode: CareMode| query.modes.is_empty() || query.modes.contains(mode);
         let wanted_languages: Option<Vec<VocabularyKey>> =
@@ -720,18 +820,51 @@ impl Catalog {
                     .filter_map(|language| self.language_key(language))
                     .collect()
             });
-        let passes_filters = |summary: &ProviderSummary| {
-            wanted_languages
-                .as_ref()
-                .is_none_or(|languages| summary.speaks_any(languages))
+        let language_filter = wanted_languages.as_ref().map(|languages| {
+            (
+                language_bits(languages),
+                languages.iter().all(|key| *key < 63),
+            )
+        });
+        let speaks = |entry: &CompactEntry| match (&language_filter, &wanted_languages) {
+            (Some((bits, exact)), Some(languages)) => {
+                entry.languages & bits != 0
+                    && (*exact
+                        || self
+                            .summary(entry.slot)
+                            .is_some_and(|summary| summary.speaks_any(languages)))
+            }
+            _ => true,
+        };
+        let region_key = query
+            .region
+            .and_then(|region| self.regions.key(region.as_str()));
+        let licensed = |entry: &CompactEntry, care_type: CareType| {
+            if !care_type.needs_state_licence() {
+                return true;
+            }
+            let Some(key) = region_key else {
+                return false;
+            };
+            let bit = entry.licensed_regions & (1_u64 << key_bit::<64>(key)) != 0;
+            bit && (key < 63
+                || self
+                    .summary(entry.slot)
+                    .is_some_and(|summary| summary.licensed_regions.contains(&key)))
+        };
+        let remote_mode = |entry: &CompactEntry| {
+            REMOTE_MODES
+                .iter()
+                .copied()
+                .find(|mode| entry.offers(*mode) && accepts(*mode))
         };
         // Which physical mode, if any, a location at `distance_km` qualifies for.
-        let physical_mode = |summary: &ProviderSummary, distance_km: f64| {
-            if summary.offers(CareMode::InPerson) && accepts(CareMode::InPerson) {
+        let physical_mode = |entry: &CompactEntry, distance_km: f64| {
+            if entry.offers(CareMode::InPerson) && accepts(CareMode::InPerson) {
                 Some(CareMode::InPerson)
-            } else if summary.offers(CareMode::HomeVisit)
+            } else if entry.offers(CareMode::HomeVisit)
                 && accepts(CareMode::HomeVisit)
-                && distance_km <= f64::from(summary.home_visit_radius_km)
+                && distance_km <= f64::from(entry.home_visit_radius_km)
             {
                 Some(CareMode::HomeVisit)
             } else {
@@ -739,71 +872,68 @@ impl Catalog {
             }
         };
 
-        let mut position_by_slot: HashMap<ProviderSlot, usize> = HashMap::new();
         let origin = sphere_point_of(query.origin);
+        let origin_exact = sphere_point_exact(query.origin);
+        let mut seen_nearby = SlotBits::new(self.summaries.len());
         let searches_physical = PHYSICAL_MODES.iter().any(|mode| accepts(*mode));
         if searches_physical {
-            let squared_chord = squared_chord_for_distance_km(query.radius_km);
-            for care_type in query.care_types.iter() {
-                for entry in
-                    self.physical[care_type as usize].locate_within_distance(origin, squared_chord)
-                {
-                    let (slot, location_position) = entry.data;
-                    let Some(summary) = self.summary(slot) else {
-                        continue;
-                    };
-                    let location = summary.locations[location_position as usize];
-                    let distance_km = haversine_km(
-                        query.origin.latitude(),
-                        query.origin.longitude(),
-                        location.latitude,
-                        location.longitude,
-                    );
-                    if distance_km > query.radius_km || !passes_filters(summary) {
-                        continue;
-                    }
-                    let Some(mode) = physical_mode(summary, distance_km) else {
-                        continue;
-                    };
-                    match position_by_slot.get(&slot) {
-                        Some(&position) => {
-                            let candidate: &mut Candidate = &mut result.candidates[position];
-                            if candidate
-                                .distance_km
-                                .is_some_and(|known| distance_km < known)
-                            {
-                                candidate.distance_km = Some(distance_km);
-                                candidate.mode = mode;
-                            }
+            let useful = || {
+                query
+                    .useful_distance_km
+                    .map_or(f64::INFINITY, std::cell::Cell::get)
+            };
+            // Two rings: the first fills the caller's list, the second goes only as far as the
+            // caller's bound still allows.
+            let first_ring_km = query.radius_km.min(FIRST_RING_KM);
+            let mut rings = vec![(0.0, first_ring_km)];
+            if query.radius_km > first_ring_km {
+                rings.push((first_ring_km, query.radius_km));
+            }
+            for (inner_km, outer_km) in rings {
+                let outer_km = outer_km.min(useful());
+                if outer_km <= inner_km {
+                    break;
+                }
+                let squared_chord = squared_chord_for_distance_km(outer_km);
+                for care_type in query.care_types.iter() {
+                    for spatial in self.physical[care_type as usize]
+                        .locate_within_distance(origin, squared_chord)
+                    {
+                        let entry = &spatial.data.entry;
+                        let distance_km = great_circle_km(origin_exact, spatial.geom());
+                        if distance_km > outer_km
+                            || (inner_km > 0.0 && distance_km <= inner_km)
+                            || !speaks(entry)
+                        {
+                            continue;
                         }
-                        None => {
-                            position_by_slot.insert(slot, result.candidates.len());
-                            result.candidates.push(Candidate {
-                                slot,
-                                reach: Reach::WithinRadius,
-                                mode,
-                                distance_km: Some(distance_km),
-                                care_types: summary.care_types.intersection(query.care_types),
-                                also_remote: false,
-                            });
+                        let Some(mode) = physical_mode(entry, distance_km) else {
+                            continue;
+                        };
+                        let also_remote =
+                            remote_mode(entry).is_some() && licensed(entry, care_type);
+                        if inner_km > 0.0 && distance_km > useful() {
+                            continue;
+                        }
+                        visit(&Hit {
+                            entry,
+                            care_type,
+                            mode,
+                            reach: Reach::WithinRadius,
+                            distance_km: Some(distance_km),
+                            also_remote,
+                        });
+                        if seen_nearby.insert(entry.slot) {
+                            counts.found_within_radius += 1;
                         }
                     }
                 }
             }
-            result.found_within_radius = result.candidates.len();
         }
 
+        let mut seen_remote = SlotBits::new(0);
         if REMOTE_MODES.iter().any(|mode| accepts(*mode)) {
-            let region_key = query
-                .region
-                .and_then(|region| self.regions.key(region.as_str()));
-            // Her languages as bits; exact for keys below 64, else confirmed on the summary.
-            let language_bits = wanted_languages.as_ref().map(|languages| {
-                (
-                    language_bits(languages),
-                    languages.iter().all(|key| *key < 63),
-                )
-            });
+            seen_remote = SlotBits::new(self.summaries.len());
             for care_type in query.care_types.iter() {
                 let pool = if care_type.needs_state_licence() {
                     match region_key
@@ -815,101 +945,73 @@ impl Catalog {
                 } else {
                     &self.remote_anywhere[care_type as usize]
                 };
-                for entry in &pool.entries {
-                    let Some(mode) = REMOTE_MODES
-                        .iter()
-                        .copied()
-                        .find(|mode| entry.modes.contains(*mode) && accepts(*mode))
-                    else {
+                let entries = &pool.entries;
+                let mut position = 0;
+                while let Some(entry) = entries.get(position) {
+                    position += 1;
+                    let Some(mode) = remote_mode(entry) else {
                         continue;
                     };
-                    if let Some((bits, exact)) = language_bits {
-                        if entry.languages & bits == 0 {
-                            continue;
-                        }
-                        if !exact && !self.summary(entry.slot).is_some_and(passes_filters) {
-                            continue;
-                        }
-                    }
-                    if let Some(&position) = position_by_slot.get(&entry.slot) {
-                        // Nearby already: she could also see this provider remotely.
-                        let candidate = &mut result.candidates[position];
-                        candidate.care_types.insert(care_type);
-                        candidate.also_remote = true;
+                    if seen_nearby.contains(entry.slot) || !speaks(entry) {
                         continue;
                     }
-                    result.remote_hits.push(RemoteHit {
+                    if seen_remote.insert(entry.slot) {
+                        counts.found_remote += 1;
+                    }
+                    let next = visit(&Hit {
                         entry,
                         care_type,
                         mode,
+                        reach: Reach::Remote,
+                        distance_km: None,
+                        also_remote: true,
                     });
+                    if next == NextHit::SkipGroup {
+                        let group = entry.pool_group();
+                        position += entries[position..]
+                            .partition_point(|later| later.pool_group() == group);
+                    }
                 }
             }
-            result.found_remote = if query.care_types.len() == 1 {
-                result.remote_hits.len()
-            } else {
-                let mut slots: Vec<ProviderSlot> = result
-                    .remote_hits
-                    .iter()
-                    .map(|hit| hit.entry.slot)
-                    .collect();
-                slots.sort_unstable();
-                slots.dedup();
-                slots.len()
-            };
         }
 
-        let found = result.found_within_radius + result.found_remote;
+        let found = counts.found_within_radius + counts.found_remote;
         if searches_physical && found < query.widen_when_fewer_than {
-            result.widened = true;
+            counts.widened = true;
             let wanted = query.widen_when_fewer_than - found;
-            for hit in &result.remote_hits {
-                position_by_slot.insert(hit.entry.slot, usize::MAX);
-            }
-            let mut beyond: Vec<Candidate> = Vec::new();
+            let mut beyond: Vec<Hit<'a>> = Vec::new();
             for care_type in query.care_types.iter() {
-                let mut found_here = 0;
-                for entry in self.physical[care_type as usize]
+                let mut found_here: Vec<ProviderSlot> = Vec::new();
+                for spatial in self.physical[care_type as usize]
                     .nearest_neighbor_iter(&origin)
                     .take(BEYOND_RADIUS_ENTRY_BUDGET)
                 {
-                    let (slot, location_position) = entry.data;
-                    let Some(summary) = self.summary(slot) else {
-                        continue;
-                    };
-                    let location = summary.locations[location_position as usize];
-                    let distance_km = haversine_km(
-                        query.origin.latitude(),
-                        query.origin.longitude(),
-                        location.latitude,
-                        location.longitude,
-                    );
+                    let entry = &spatial.data.entry;
+                    let distance_km = great_circle_km(origin_exact, spatial.geom());
                     if distance_km > query.beyond_radius_max_km {
                         break;
                     }
                     if distance_km <= query.radius_km
-                        || position_by_slot.contains_key(&slot)
-                        || !passes_filters(summary)
+                        || seen_nearby.contains(entry.slot)
+                        || seen_remote.contains(entry.slot)
+                        || found_here.contains(&entry.slot)
+                        || !speaks(entry)
                     {
                         continue;
                     }
-                    let Some(mode) = physical_mode(summary, distance_km) else {
+                    let Some(mode) = physical_mode(entry, distance_km) else {
                         continue;
                     };
-                    if let Some(known) = beyond.iter_mut().find(|known| known.slot == slot) {
-                        known.care_types.insert(care_type);
-                        continue;
-                    }
-                    beyond.push(Candidate {
-                        slot,
-                        reach: Reach::BeyondRadius,
+                    found_here.push(entry.slot);
+                    beyond.push(Hit {
+                        entry,
+                        care_type,
                         mode,
+                        reach: Reach::BeyondRadius,
                         distance_km: Some(distance_km),
-                        care_types: summary.care_types.intersection(query.care_types),
                         also_remote: false,
                     });
-                    found_here += 1;
-                    if found_here >= wanted {
+                    if found_here.len() >= wanted {
                         break;
                     }
                 }
@@ -919,13 +1021,49 @@ impl Catalog {
                     .distance_km
                     .unwrap_or(f64::INFINITY)
                     .total_cmp(&second.distance_km.unwrap_or(f64::INFINITY))
-                    .then(first.slot.cmp(&second.slot))
+                    .then(first.entry.slot.cmp(&second.entry.slot))
             });
-            beyond.truncate(wanted);
-            result.found_beyond_radius = beyond.len();
-            result.candidates.extend(beyond);
+            let mut nearest_slots: Vec<ProviderSlot> = Vec::new();
+            for hit in &beyond {
+                if !nearest_slots.contains(&hit.entry.slot) && nearest_slots.len() < wanted {
+                    nearest_slots.push(hit.entry.slot);
+                }
+            }
+            for hit in beyond
+                .iter()
+                .filter(|hit| nearest_slots.contains(&hit.entry.slot))
+            {
+                visit(hit);
+            }
+            counts.found_beyond_radius = nearest_slots.len();
         }
-        result
+        counts
+    }
+}
+
+/// A set of slots as bits, for one query: which providers were already seen.
+struct SlotBits(Vec<u64>);
+
+impl SlotBits {
+    fn new(capacity: usize) -> Self {
+        Self(vec![0; capacity.div_ceil(64)])
+    }
+
+    /// Adds a slot; returns whether it was new.
+    fn insert(&mut self, slot: ProviderSlot) -> bool {
+        let (word, bit) = (slot as usize / 64, slot % 64);
+        let Some(bits) = self.0.get_mut(word) else {
+            return false;
+        };
+        let new = *bits & (1 << bit) == 0;
+        *bits |= 1 << bit;
+        new
+    }
+
+    fn contains(&self, slot: ProviderSlot) -> bool {
+        self.0
+            .get(slot as usize / 64)
+            .is_some_and(|bits| bits & (1 << (slot % 64)) != 0)
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use carematch_domain::{Provider, ProviderId};
-use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::query::{EnableScoring, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{
     DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TERMINATED, TantivyDocument,
@@ -19,7 +19,8 @@ use tantivy::{
 
 use crate::SearchError;
 use crate::catalog::{
-    CandidateQuery, CandidateSet, Catalog, ProviderSlot, ProviderSummary, VocabularyKey,
+    CandidateCounts, CandidateQuery, Catalog, Hit, NextHit, ProviderSlot, ProviderSummary,
+    VocabularyKey,
 };
 use crate::schema::{INDEX_FORMAT_VERSION, IndexFields, TEXT_ANALYZER_NAME, text_analyzer};
 
@@ -383,9 +384,10 @@ impl ProviderIndex {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The tantivy query for her words: each analyzed word in each text field, any may match.
-    /// Built from tokens, never from query syntax: `pelvic AND (OR` is three plain words.
-    fn text_query(&self, text: &str) -> Option<BooleanQuery> {
+    /// The term queries for her words, with field boosts: each analyzed word in each text
+    /// field, any may match, scores summed (a boolean "should" query). Built from tokens, never
+    /// from query syntax: `pelvic AND (OR` is three plain words.
+    fn text_query(&self, text: &str) -> Option<Vec<(TermQuery, f32)>> {
         let mut analyzer = self
             .index
             .tokenizers()
@@ -405,7 +407,7 @@ impl ProviderIndex {
         if words.is_empty() {
             return None;
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut clauses: Vec<(TermQuery, f32)> = Vec::new();
         for word in &words {
             for (field, boost) in TEXT_FIELD_BOOSTS {
                 let field = match field {
@@ -417,13 +419,10 @@ impl ProviderIndex {
                     Term::from_field_text(field, word),
                     IndexRecordOption::WithFreqs,
                 );
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(term_query), boost)),
-                ));
+                clauses.push((term_query, boost));
             }
         }
-        Some(BooleanQuery::new(clauses))
+        Some(clauses)
     }
 }
 
@@ -454,8 +453,13 @@ impl IndexView<'_> {
         self.state.catalog.summary(slot)
     }
 
-    pub fn candidates(&self, query: &CandidateQuery<'_>) -> CandidateSet<'_> {
-        self.state.catalog.candidates(query)
+    /// See [`Catalog::candidates`].
+    pub fn candidates<'view>(
+        &'view self,
+        query: &CandidateQuery<'_>,
+        visit: impl FnMut(&Hit<'view>) -> NextHit,
+    ) -> CandidateCounts {
+        self.state.catalog.candidates(query, visit)
     }
 
     pub fn payer_key(&self, payer: &str) -> Option<VocabularyKey> {
@@ -475,11 +479,10 @@ impl IndexView<'_> {
         slots: &[ProviderSlot],
     ) -> Result<Vec<f32>, SearchError> {
         let mut scores = vec![0.0_f32; slots.len()];
-        let Some(query) = self.index.text_query(text) else {
+        let Some(term_queries) = self.index.text_query(text) else {
             return Ok(scores);
         };
         let searcher = &self.state.searcher;
-        let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
         let mut targets: Vec<(u32, u32, usize)> = slots
             .iter()
             .enumerate()
@@ -489,19 +492,25 @@ impl IndexView<'_> {
             })
             .collect();
         targets.sort_unstable();
-        for segment_targets in targets.chunk_by(|first, second| first.0 == second.0) {
-            let segment_reader = searcher.segment_reader(segment_targets[0].0);
-            let mut scorer = weight.scorer(segment_reader, 1.0)?;
-            for &(_, document, position) in segment_targets {
-                let mut current = scorer.doc();
-                if current == TERMINATED {
-                    break;
-                }
-                if current < document {
-                    current = scorer.seek(document);
-                }
-                if current == document {
-                    scores[position] = scorer.score();
+        // One term scorer at a time, seeking from candidate to candidate through the skip
+        // lists, and summing: the same BM25 as a boolean "should" query, without the union
+        // scorer's block refills between far-apart candidates.
+        for (term_query, boost) in &term_queries {
+            let weight = term_query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+            for segment_targets in targets.chunk_by(|first, second| first.0 == second.0) {
+                let segment_reader = searcher.segment_reader(segment_targets[0].0);
+                let mut scorer = weight.scorer(segment_reader, *boost)?;
+                for &(_, document, position) in segment_targets {
+                    let mut current = scorer.doc();
+                    if current == TERMINATED {
+                        break;
+                    }
+                    if current < document {
+                        current = scorer.seek(document);
+                    }
+                    if current == document {
+                        scores[position] += scorer.score();
+                    }
                 }
             }
         }

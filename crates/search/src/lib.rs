@@ -35,9 +35,9 @@ mod sets;
 mod sphere;
 
 pub use catalog::{
-    Candidate, CandidateQuery, CandidateSet, Catalog, CertificationLevel, LocationPoint,
-    NetworkAnswer, NetworkEntry, ProviderSlot, ProviderSummary, Reach, RemoteEntry, RemoteHit,
-    STRONGEST_CREDENTIALS, Vocabulary, VocabularyKey, normalize_name,
+    Candidate, CandidateCounts, CandidateQuery, Catalog, CertificationLevel, CompactEntry, Hit,
+    LocationPoint, NetworkAnswer, NetworkEntry, NextHit, PhysicalData, ProviderSlot,
+    ProviderSummary, Reach, STRONGEST_CREDENTIALS, Vocabulary, VocabularyKey, normalize_name,
 };
 pub use error::SearchError;
 pub use index::{BuildReport, IndexOptions, IndexView, ProviderIndex};

@@ -432,10 +432,10 @@ fn every_score_and_component_stays_between_zero_and_one() {
 
 #[test]
 fn ranking_many_remote_providers_from_their_compact_entries_equals_ranking_all_in_full() {
-    // 600 telehealth PTs licensed in Oregon with varied payers (some plan-specific, some past
+    // 1,500 telehealth PTs licensed in Oregon with varied payers (some plan-specific, some past
     // the 128 exact payer bits), certifications, flags and symptoms.
     let payer_names: Vec<String> = (0..200).map(|number| format!("Payer {number}")).collect();
-    let providers: Vec<_> = (1..=600_u32)
+    let providers: Vec<_> = (1..=1_500_u32)
         .map(|number| {
             let payers: Vec<serde_json::Value> = (0..3)
                 .map(|offset| {
@@ -485,7 +485,7 @@ fn ranking_many_remote_providers_from_their_compact_entries_equals_ranking_all_i
         let pruned_results = pruned.match_providers(&request).unwrap();
         let full_results = full.match_providers(&request).unwrap();
         assert_eq!(pruned_results.matches.len(), 200);
-        assert_eq!(full_results.matches.len(), 600);
+        assert_eq!(full_results.matches.len(), 1_500);
         let first_difference = pruned_results
             .matches
             .iter()
@@ -497,12 +497,53 @@ fn ranking_many_remote_providers_from_their_compact_entries_equals_ranking_all_i
                 pruned_results.matches[rank], full_results.matches[rank]
             );
         }
-        assert!(
-            pruned_results
-                .matches
-                .iter()
-                .any(|found| found.payment_fit == PaymentFit::InNetwork),
-            "{insurance}"
-        );
+    }
+}
+
+#[test]
+fn cutting_a_large_radius_short_by_the_score_bound_keeps_the_exact_top() {
+    // 1,500 providers spread over 45 km around her, some also by telehealth; the pruned engine
+    // must keep exactly the top 200 that scoring everyone gives.
+    let providers: Vec<_> = (1..=1_500_u32)
+        .map(|number| {
+            let angle = f64::from(number) * 2.399_963;
+            let kilometres = 45.0 * (f64::from(number) / 1_500.0).sqrt();
+            let latitude = 45.5152 + kilometres * angle.sin() / 111.0;
+            let longitude = -122.6784 + kilometres * angle.cos() / 78.0;
+            let scope = if number % 3 == 0 { "PERINATAL" } else { "GENERAL" };
+            pt_with(
+                number,
+                json!({
+                    "locations": [{"latitude": latitude, "longitude": longitude, "region": "OR"}],
+                    "modes": if number % 4 == 0 { json!(["IN_PERSON", "TELEHEALTH"]) } else { json!(["IN_PERSON"]) },
+                    "certifications": [{"name": "X", "issuer": null, "scope": scope, "verified": number % 2 == 0}],
+                    "insurance": if number % 5 == 0 { json!([{"payer": "Aetna", "plan": null}]) } else { json!([]) },
+                    "treats": if number % 2 == 0 { json!(["URINE_LEAKAGE"]) } else { json!([]) },
+                }),
+            )
+        })
+        .collect();
+    let pruned = engine_over(providers.clone());
+    let full = crate::support::engine_with_config(
+        providers,
+        carematch_matching::RankingConfig {
+            keep_top: 10_000,
+            text_rescore_window: 10_000,
+            ..carematch_matching::RankingConfig::default()
+        },
+    );
+    for extra in [
+        json!({"radiusKm": 50, "insurance": {"payer": "Aetna"}}),
+        json!({"radiusKm": 50}),
+        json!({"radiusKm": 30, "modes": ["IN_PERSON"], "hasFsaOrHsa": true}),
+    ] {
+        let mut input = extra.clone();
+        input["location"] = json!({"latitude": 45.5152, "longitude": -122.6784});
+        input["symptoms"] = json!(["URINE_LEAKAGE"]);
+        let request = crate::support::request(&input);
+        let pruned_ids = ranked_ids(&pruned.match_providers(&request).unwrap());
+        let full_ids = ranked_ids(&full.match_providers(&request).unwrap());
+        assert_eq!(pruned_ids.len(), 200, "{extra}");
+        assert_eq!(pruned_ids[..], full_ids[..200], "{extra}");
     }
 }
