@@ -32,8 +32,8 @@ const NPI_PROVIDER = {
 const UNKNOWN_ID = '00000000-0000-4000-8000-00000000dead';
 const UNKNOWN_NPI = '1245319599';
 
-// Root fields carematch must contribute to the supergraph (contract operations that exist since
-// the first API commit). Composition raises no error and no hint when a subgraph's root type is
+// Root fields carematch must contribute to the supergraph: contract operations (schema-contract
+// .graphql) other than matchProviders, which check (b) queries itself. Composition raises no error and no hint when a subgraph's root type is
 // not recognised (async-graphql prints no `schema { }` block in federation SDL, so a root type
 // named anything but `Query`/`Mutation` is composed as an ordinary, unreachable type): only this
 // check catches a Mutation root lost that way, since bookings alone supplies a Query.
