@@ -106,6 +106,9 @@ async function post(url, query, variables = {}) {
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ query, variables }),
     signal: AbortSignal.timeout(30_000),
+  }).catch((error) => {
+    // fetch says only "fetch failed"; the cause (ECONNREFUSED, a timeout) is what helps.
+    throw new Error(`POST ${url}: ${error.cause?.message ?? error.message}`);
   });
   const text = await response.text();
   let body;
