@@ -4,10 +4,20 @@
 use std::path::PathBuf;
 
 use carematch_cli::Application;
-use carematch_cli::config::{Config, Settings};
-use carematch_domain::{ProviderDraft, ProviderId};
+use carematch_cli::config::{Config, Secret, Settings};
 use carematch_store::{Store, StoreOptions};
 use serde_json::{Value, json};
+
+/// The HS256 secret every test app accepts admin tokens for.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret";
+
+fn test_secret() -> Secret {
+    serde_json::from_value(json!(TEST_JWT_SECRET)).expect("secret")
+}
+
+/// The mutation that writes one provider.
+pub const UPSERT_PROVIDER: &str =
+    "mutation Upsert($input: ProviderInput!) { upsertProvider(input: $input) { id } }";
 
 /// The project's copy of the public scenario providers.
 pub fn scenario_providers_path() -> PathBuf {
@@ -50,6 +60,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         database_url: database_url.clone(),
         index_dir: data_dir.path().join("index"),
         seed_demo: options.seed_demo,
+        jwt_secret: Some(test_secret()),
         ..Settings::default()
     };
     let config = Config {
@@ -91,26 +102,42 @@ impl TestApp {
             .expect("store")
     }
 
-    /// Loads the scenario providers straight into the store.
-    pub async fn load_scenario_providers(&self) -> usize {
-        let store = self.store().await;
-        let text = std::fs::read_to_string(scenario_providers_path()).expect("providers.jsonl");
-        let providers: Vec<_> = text
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| {
-                let draft: ProviderDraft =
-                    serde_json::from_str(line).expect("scenario line parses");
-                draft
-                    .validate(ProviderId::from_uuid(uuid::Uuid::new_v4()))
-                    .expect("scenario provider valid")
-            })
-            .collect();
-        store
-            .upsert_providers(&providers)
+    /// A valid admin token for this app.
+    pub fn admin_token(&self) -> String {
+        carematch_api::mint_admin_token(TEST_JWT_SECRET, "tests", 3_600, None, None).expect("token")
+    }
+
+    /// Posts a GraphQL request with an admin bearer token.
+    pub async fn graphql_as_admin(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.base_url))
+            .bearer_auth(self.admin_token())
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
             .await
-            .expect("providers stored");
-        providers.len()
+            .expect("request sent")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
+    /// Loads the scenario providers through `upsertProvider`, as an admin tool would, so
+    /// the database, the index and the audit log all see them.
+    pub async fn load_scenario_providers(&self) -> usize {
+        let text = std::fs::read_to_string(scenario_providers_path()).expect("providers.jsonl");
+        let mut loaded = 0;
+        for line in text.lines().filter(|line| !line.trim().is_empty()) {
+            let input: Value = serde_json::from_str(line).expect("scenario line parses");
+            let body = self
+                .graphql_as_admin(UPSERT_PROVIDER, json!({ "input": input }))
+                .await;
+            assert!(
+                body["errors"].is_null(),
+                "scenario provider rejected: {body}"
+            );
+            loaded += 1;
+        }
+        loaded
     }
 
     /// Stops the server the way SIGTERM does and waits for it.

@@ -1,5 +1,9 @@
 //! End-to-end tests: one binary (faster to link), one module per area.
 
+// Helpers shared by tests panic on unexpected answers, as tests do.
+#![allow(clippy::unwrap_used)]
+
+mod api;
 mod federation;
 mod foundation;
 mod schema_file;

@@ -11,6 +11,8 @@ use carematch_domain::ValidationError;
 #[derive(Debug)]
 pub enum ApiError {
     BadUserInput { field: String, message: String },
+    Unauthenticated(String),
+    Forbidden(String),
     NotFound,
     Internal { request_id: String },
 }
@@ -20,6 +22,7 @@ impl ApiError {
     pub fn message(&self) -> String {
         match self {
             ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
+            ApiError::Unauthenticated(message) | ApiError::Forbidden(message) => message.clone(),
             ApiError::NotFound => "not found".to_owned(),
             ApiError::Internal { request_id } => {
                 format!("internal error (request id {request_id})")
@@ -30,6 +33,8 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::NotFound => "NOT_FOUND",
             ApiError::Internal { .. } => "INTERNAL_SERVER_ERROR",
         }
@@ -56,6 +61,24 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Same as [`internal`](Self::internal) for a cause known only by its message.
+    pub fn internal_message(cause: &str) -> Self {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        tracing::error!(request_id, error = cause, "internal error");
+        ApiError::Internal { request_id }
+    }
+}
+
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(error: crate::auth::AuthError) -> Self {
+        match error {
+            crate::auth::AuthError::NotAdmin => ApiError::Forbidden(error.to_string()),
+            _ => ApiError::Unauthenticated(error.to_string()),
+        }
+    }
+}
+
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -76,7 +99,7 @@ impl ErrorExtensions for ApiError {
                 ApiError::Internal { request_id } => {
                     extensions.set("requestId", request_id.as_str())
                 }
-                ApiError::NotFound => {}
+                ApiError::NotFound | ApiError::Unauthenticated(_) | ApiError::Forbidden(_) => {}
             }
         })
     }

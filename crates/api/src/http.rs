@@ -62,9 +62,32 @@ pub async fn serve(
 
 async fn graphql_post(
     State(state): State<RouterState>,
+    headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    state.schema.execute(request.into_inner()).await.into()
+    state
+        .schema
+        .execute(with_request_data(&state, &headers, request.into_inner()))
+        .await
+        .into()
+}
+
+/// What each request carries besides its query: the `Authorization` header (checked by the
+/// resolvers that need it) and a fresh provider loader, so lookups batch within the request.
+fn with_request_data(
+    state: &RouterState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> async_graphql::Request {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    request
+        .data(crate::schema::RequestAuthorization(authorization))
+        .data(crate::schema::ProviderLoader::data_loader(
+            std::sync::Arc::clone(&state.app.directory.index),
+        ))
 }
 
 async fn graphql_get(
@@ -78,7 +101,8 @@ async fn graphql_get(
         .is_some_and(|accept| accept.contains("text/html"));
     match request {
         Ok(request) if !wants_html => {
-            GraphQLResponse::from(state.schema.execute(request.into_inner()).await).into_response()
+            let request = with_request_data(&state, &headers, request.into_inner());
+            GraphQLResponse::from(state.schema.execute(request).await).into_response()
         }
         _ if state.options.playground => {
             Html(playground_source(GraphQLPlaygroundConfig::new("/graphql"))).into_response()
@@ -94,7 +118,7 @@ async fn healthz() -> impl IntoResponse {
 
 /// Ready: the database answers.
 async fn readyz(State(state): State<RouterState>) -> Response {
-    match state.app.store.ping().await {
+    match state.app.directory.store.ping().await {
         Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
         Err(error) => {
             tracing::warn!(error = %error, "not ready: database unreachable");

@@ -4,21 +4,32 @@
 //! Architecture invariant: GraphQL types live here and are mapped from domain types; the domain
 //! derives no GraphQL, so the published schema changes only when this crate says so.
 
+pub mod auth;
+mod directory;
 mod error;
 mod http;
+mod inputs;
+pub mod match_log;
+mod matches;
 mod schema;
 mod types;
 
+pub use auth::{AuthConfig, Authenticator, mint_admin_token};
+pub use directory::{Directory, DirectoryError};
 pub use error::ApiError;
 pub use http::{ApiOptions, router, serve};
 pub use schema::{CarematchSchema, build_schema, sdl};
 
-use carematch_postal::PostalCodes;
-use carematch_store::Store;
+use std::sync::Arc;
 
-/// What request handlers share: the store and the postal table.
+use carematch_matching::Engine;
+
+/// What request handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub postal: PostalCodes,
+    /// Provider writes and the local index.
+    pub directory: Directory,
+    /// Ranking over the same index.
+    pub engine: Arc<Engine>,
+    pub authenticator: Authenticator,
 }

@@ -95,6 +95,16 @@ pub enum CertificationScope {
     General,
 }
 
+/// What the mother did with a match.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "carematch_domain::MatchOutcome")]
+pub enum MatchOutcome {
+    Viewed,
+    Contacted,
+    Booked,
+    Dismissed,
+}
+
 /// How urgent the warning signs are.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "carematch_domain::UrgencyLevel")]

@@ -9,6 +9,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use carematch_matching::RankingConfig;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -29,8 +30,14 @@ pub struct Settings {
     pub redis_url: Option<Secret>,
     /// Where the local search index lives.
     pub index_dir: PathBuf,
-    /// HS256 secret for admin tokens.
+    /// HS256 secret for admin tokens (at least 32 characters).
     pub jwt_secret: Option<Secret>,
+    /// PEM file of an RSA public key, to accept RS256 admin tokens from an identity provider.
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// Required `iss` of admin tokens, when set.
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` of admin tokens, when set.
+    pub jwt_audience: Option<String>,
     /// How many demo providers to seed when the database is empty; 0 turns seeding off.
     pub seed_demo: u64,
     /// The generator seed for demo data, so every replica seeds the same providers.
@@ -43,6 +50,8 @@ pub struct Settings {
     pub playground: bool,
     /// Maximum database connections in the pool.
     pub database_max_connections: u32,
+    /// Ranking weights and scores (the `[ranking]` table of the file); see `RankingConfig`.
+    pub ranking: RankingConfig,
 }
 
 impl Default for Settings {
@@ -53,12 +62,16 @@ impl Default for Settings {
             redis_url: None,
             index_dir: PathBuf::from("data/index"),
             jwt_secret: None,
+            jwt_public_key_file: None,
+            jwt_issuer: None,
+            jwt_audience: None,
             seed_demo: 5_000,
             seed_demo_seed: 42,
             log_format: LogFormat::Auto,
             log_filter: "info".into(),
             playground: true,
             database_max_connections: 10,
+            ranking: RankingConfig::default(),
         }
     }
 }
@@ -182,6 +195,21 @@ impl Config {
                 problem: "must be at least 32 characters".into(),
             });
         }
+        settings
+            .ranking
+            .validate()
+            .map_err(|error| ConfigError::InvalidSetting {
+                setting: "ranking",
+                problem: error.to_string(),
+            })?;
+        if let Some(path) = &settings.jwt_public_key_file
+            && !path.exists()
+        {
+            return Err(ConfigError::InvalidSetting {
+                setting: "CAREMATCH_JWT_PUBLIC_KEY_FILE",
+                problem: format!("{} does not exist", path.display()),
+            });
+        }
         Ok(Self { settings, listen })
     }
 
@@ -194,6 +222,10 @@ impl Config {
             "redis_url": settings.redis_url.as_ref().map(|_| "[redacted]"),
             "index_dir": settings.index_dir,
             "jwt_secret": settings.jwt_secret.as_ref().map(|_| "[redacted]"),
+            "jwt_public_key_file": settings.jwt_public_key_file,
+            "jwt_issuer": settings.jwt_issuer,
+            "jwt_audience": settings.jwt_audience,
+            "ranking": settings.ranking,
             "seed_demo": settings.seed_demo,
             "seed_demo_seed": settings.seed_demo_seed,
             "log_format": settings.log_format,

@@ -55,6 +55,18 @@ enum Command {
     Export { file: PathBuf },
     /// Print the GraphQL schema (the subgraph SDL).
     Schema,
+    /// Mint a bearer token for local admin use (needs CAREMATCH_JWT_SECRET).
+    Token {
+        /// Give the token the admin role (the only role carematch checks).
+        #[arg(long)]
+        admin: bool,
+        /// How long the token is valid, e.g. 30m, 1h, 2d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+        /// Who the token speaks for, recorded in the audit log.
+        #[arg(long, default_value = "local-admin")]
+        subject: String,
+    },
 }
 
 /// Runs the command line and turns the outcome into the process exit code.
@@ -75,6 +87,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let config = Config::load(cli.config.as_deref())?;
+    if let Command::Token {
+        admin,
+        ttl,
+        subject,
+    } = &cli.command
+    {
+        anyhow::ensure!(*admin, "only admin tokens exist: pass --admin");
+        let secret = config
+            .settings
+            .jwt_secret
+            .as_ref()
+            .context("CAREMATCH_JWT_SECRET must be set to mint a token")?;
+        let seconds = parse_duration_seconds(ttl).with_context(|| format!("--ttl {ttl}"))?;
+        let token = carematch_api::mint_admin_token(
+            secret.expose(),
+            subject,
+            seconds,
+            config.settings.jwt_issuer.as_deref(),
+            config.settings.jwt_audience.as_deref(),
+        )
+        .map_err(|problem| anyhow::anyhow!(problem))?;
+        println!("{token}");
+        return Ok(ExitCode::SUCCESS);
+    }
     telemetry::init(&config.settings);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -123,7 +159,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("exported {count} providers to {}", file.display());
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Schema => unreachable!("handled before the runtime starts"),
+            Command::Schema | Command::Token { .. } => {
+                unreachable!("handled before the runtime starts")
+            }
         }
     })
+}
+
+/// `90s`, `30m`, `1h`, `2d`, or plain seconds.
+pub fn parse_duration_seconds(text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let number: u64 = number
+        .parse()
+        .context("expected a number followed by s, m, h or d")?;
+    let factor = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => anyhow::bail!("unknown unit `{unit}`: use s, m, h or d"),
+    };
+    anyhow::ensure!(number > 0, "must be more than zero");
+    Ok(number * factor)
 }

@@ -5,8 +5,12 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use carematch_api::{ApiOptions, AppState};
+use std::sync::Arc;
+
+use carematch_api::{ApiOptions, AppState, AuthConfig, Authenticator, Directory};
+use carematch_matching::Engine;
 use carematch_postal::PostalCodes;
+use carematch_search::ProviderIndex;
 use carematch_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 
@@ -23,6 +27,28 @@ pub async fn connect(config: &Config) -> anyhow::Result<Store> {
         .context("connecting to the database (CAREMATCH_DATABASE_URL)")
 }
 
+fn auth_config(config: &Config) -> anyhow::Result<AuthConfig> {
+    let settings = &config.settings;
+    let rs256_public_key_pem = settings
+        .jwt_public_key_file
+        .as_ref()
+        .map(|path| {
+            std::fs::read_to_string(path).with_context(|| {
+                format!("CAREMATCH_JWT_PUBLIC_KEY_FILE: reading {}", path.display())
+            })
+        })
+        .transpose()?;
+    Ok(AuthConfig {
+        hs256_secret: settings
+            .jwt_secret
+            .as_ref()
+            .map(|secret| secret.expose().to_owned()),
+        rs256_public_key_pem,
+        issuer: settings.jwt_issuer.clone(),
+        audience: settings.jwt_audience.clone(),
+    })
+}
+
 pub fn schema_sdl() -> String {
     carematch_api::sdl()
 }
@@ -36,7 +62,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects, migrates (unless told not to), seeds an empty database, and binds.
+    /// Connects, migrates (unless told not to), seeds an empty database, brings the local
+    /// index up to date with the database, and binds.
     pub async fn build(config: &Config, migrate: bool) -> anyhow::Result<Self> {
         tracing::info!(config = %config.redacted(), "starting carematch");
         let store = connect(config).await?;
@@ -60,9 +87,45 @@ impl Application {
                 "demo providers seeded"
             );
         }
+        let index_dir = config.settings.index_dir.clone();
+        let index = tokio::task::spawn_blocking(move || ProviderIndex::open_or_create(&index_dir))
+            .await
+            .context("opening the search index")?
+            .with_context(|| {
+                format!(
+                    "opening the search index in {}",
+                    config.settings.index_dir.display()
+                )
+            })?;
+        let directory = Directory::new(store, Arc::new(index));
+        let started = std::time::Instant::now();
+        match directory
+            .synchronize_index()
+            .await
+            .context("building the search index")?
+        {
+            Some(providers) => tracing::info!(
+                providers,
+                seconds = started.elapsed().as_secs_f64(),
+                "search index rebuilt"
+            ),
+            None => tracing::info!(
+                providers = directory.index.len(),
+                "search index reopened, already current"
+            ),
+        }
+        let engine = Engine::new(
+            Arc::clone(&directory.index),
+            PostalCodes::embedded(),
+            config.settings.ranking.clone(),
+        )
+        .context("ranking configuration")?;
+        let authenticator = Authenticator::new(auth_config(config)?)
+            .map_err(|problem| anyhow::anyhow!("CAREMATCH_JWT_PUBLIC_KEY_FILE: {problem}"))?;
         let state = AppState {
-            store,
-            postal: PostalCodes::embedded(),
+            directory,
+            engine: Arc::new(engine),
+            authenticator,
         };
         let router = carematch_api::router(
             state,

@@ -1,0 +1,325 @@
+//! Admin authentication: `Authorization: Bearer <JWT>` checked by the subgraph itself, never
+//! trusted from the gateway. A fixed algorithm list (HS256 with a shared secret, RS256 with a
+//! public key), `exp` required, issuer and audience checked when configured, `role: "admin"`.
+
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
+
+/// How tokens are checked; built from configuration.
+#[derive(Clone, Default)]
+pub struct AuthConfig {
+    pub hs256_secret: Option<String>,
+    pub rs256_public_key_pem: Option<String>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+/// Why a request is not allowed to write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("an admin bearer token is required")]
+    MissingToken,
+    #[error("the bearer token is not valid: {0}")]
+    InvalidToken(&'static str),
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token does not carry the admin role")]
+    NotAdmin,
+    #[error("admin writes are disabled: no token key is configured")]
+    NotConfigured,
+}
+
+impl AuthError {
+    /// `FORBIDDEN` when she is who she says but may not do this, else `UNAUTHENTICATED`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::NotAdmin => "FORBIDDEN",
+            _ => "UNAUTHENTICATED",
+        }
+    }
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Claims {
+    #[serde(default)]
+    sub: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aud: Option<String>,
+}
+
+/// Who made an admin write, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admin {
+    pub subject: String,
+}
+
+#[derive(Clone)]
+pub struct Authenticator {
+    config: AuthConfig,
+    rs256_key: Option<DecodingKey>,
+}
+
+impl Authenticator {
+    /// Fails when the configured RS256 public key is not a PEM RSA key.
+    pub fn new(config: AuthConfig) -> Result<Self, String> {
+        let rs256_key = config
+            .rs256_public_key_pem
+            .as_deref()
+            .map(|pem| DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|error| error.to_string()))
+            .transpose()?;
+        Ok(Self { config, rs256_key })
+    }
+
+    /// Checks the `Authorization` header value and that the token carries the admin role.
+    pub fn require_admin(&self, authorization: Option<&str>) -> Result<Admin, AuthError> {
+        let token = authorization
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or(AuthError::MissingToken)?;
+        // The header is read only to pick a key from the fixed list; `none` and every other
+        // algorithm fail here or at the match below.
+        let header = decode_header(token).map_err(|_| AuthError::InvalidToken("malformed"))?;
+        let key = match header.alg {
+            Algorithm::HS256 => DecodingKey::from_secret(
+                self.config
+                    .hs256_secret
+                    .as_deref()
+                    .ok_or(AuthError::NotConfigured)?
+                    .as_bytes(),
+            ),
+            Algorithm::RS256 => self
+                .rs256_key
+                .clone()
+                .ok_or(AuthError::InvalidToken("algorithm not accepted"))?,
+            _ => return Err(AuthError::InvalidToken("algorithm not accepted")),
+        };
+        if self.config.hs256_secret.is_none() && self.rs256_key.is_none() {
+            return Err(AuthError::NotConfigured);
+        }
+        let mut validation = Validation::new(header.alg);
+        // `exp` always; `iss` and `aud` too when they are configured, else a token could pass
+        // the check by leaving them out.
+        let mut required = vec!["exp"];
+        if self.config.issuer.is_some() {
+            required.push("iss");
+        }
+        if self.config.audience.is_some() {
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
+        validation.leeway = 30;
+        match &self.config.issuer {
+            Some(issuer) => validation.set_issuer(&[issuer]),
+            None => validation.iss = None,
+        }
+        match &self.config.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        let claims = decode::<Claims>(token, &key, &validation)
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                    AuthError::InvalidToken("bad signature")
+                }
+                jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
+                    AuthError::InvalidToken("wrong issuer")
+                }
+                jsonwebtoken::errors::ErrorKind::InvalidAudience => {
+                    AuthError::InvalidToken("wrong audience")
+                }
+                jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(_) => {
+                    AuthError::InvalidToken("missing a required claim")
+                }
+                _ => AuthError::InvalidToken("malformed"),
+            })?
+            .claims;
+        if claims.role.as_deref() != Some("admin") {
+            return Err(AuthError::NotAdmin);
+        }
+        Ok(Admin {
+            subject: claims.sub.unwrap_or_else(|| "admin".to_owned()),
+        })
+    }
+}
+
+/// Mints an HS256 admin token valid for `ttl_seconds` (for `carematch token --admin`).
+pub fn mint_admin_token(
+    secret: &str,
+    subject: &str,
+    ttl_seconds: u64,
+    issuer: Option<&str>,
+    audience: Option<&str>,
+) -> Result<String, String> {
+    let claims = Claims {
+        sub: Some(subject.to_owned()),
+        role: Some("admin".to_owned()),
+        exp: jsonwebtoken::get_current_timestamp() + ttl_seconds,
+        iss: issuer.map(str::to_owned),
+        aud: audience.map(str::to_owned),
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn authenticator() -> Authenticator {
+        Authenticator::new(AuthConfig {
+            hs256_secret: Some(SECRET.into()),
+            ..AuthConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn bearer(token: &str) -> String {
+        format!("Bearer {token}")
+    }
+
+    fn token_with(claims: serde_json::Value, secret: &str) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    fn in_an_hour() -> u64 {
+        jsonwebtoken::get_current_timestamp() + 3_600
+    }
+
+    #[test]
+    fn a_minted_admin_token_is_accepted() {
+        let token = mint_admin_token(SECRET, "ops@example.org", 3_600, None, None).unwrap();
+        let admin = authenticator()
+            .require_admin(Some(&bearer(&token)))
+            .unwrap();
+        assert_eq!(admin.subject, "ops@example.org");
+    }
+
+    #[test]
+    fn missing_expired_wrongly_signed_and_unsigned_tokens_are_unauthenticated() {
+        let auth = authenticator();
+        assert_eq!(auth.require_admin(None), Err(AuthError::MissingToken));
+        assert_eq!(
+            auth.require_admin(Some("Basic abc")),
+            Err(AuthError::MissingToken)
+        );
+        let expired = token_with(serde_json::json!({"role": "admin", "exp": 1_000}), SECRET);
+        assert_eq!(
+            auth.require_admin(Some(&bearer(&expired))),
+            Err(AuthError::Expired)
+        );
+        let forged = token_with(
+            serde_json::json!({"role": "admin", "exp": in_an_hour()}),
+            "another-secret-another-secret-00",
+        );
+        assert_eq!(
+            auth.require_admin(Some(&bearer(&forged))),
+            Err(AuthError::InvalidToken("bad signature"))
+        );
+        let no_exp = token_with(serde_json::json!({"role": "admin"}), SECRET);
+        assert!(matches!(
+            auth.require_admin(Some(&bearer(&no_exp))),
+            Err(AuthError::InvalidToken(_))
+        ));
+        // alg: none, header {"alg":"none","typ":"JWT"}, no signature.
+        let unsigned =
+            "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJyb2xlIjoiYWRtaW4iLCJleHAiOjQxMDI0NDQ4MDB9.";
+        assert!(matches!(
+            auth.require_admin(Some(&bearer(unsigned))),
+            Err(AuthError::InvalidToken(_))
+        ));
+        let hs512 = encode(
+            &Header::new(Algorithm::HS512),
+            &serde_json::json!({"role": "admin", "exp": in_an_hour()}),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(
+            auth.require_admin(Some(&bearer(&hs512))),
+            Err(AuthError::InvalidToken("algorithm not accepted"))
+        );
+        assert!(matches!(
+            auth.require_admin(Some("Bearer not.a.jwt")),
+            Err(AuthError::InvalidToken(_))
+        ));
+    }
+
+    #[test]
+    fn a_valid_token_without_the_admin_role_is_forbidden() {
+        let token = token_with(
+            serde_json::json!({"role": "viewer", "exp": in_an_hour()}),
+            SECRET,
+        );
+        let error = authenticator()
+            .require_admin(Some(&bearer(&token)))
+            .unwrap_err();
+        assert_eq!(error, AuthError::NotAdmin);
+        assert_eq!(error.code(), "FORBIDDEN");
+    }
+
+    #[test]
+    fn issuer_and_audience_are_checked_when_configured() {
+        let auth = Authenticator::new(AuthConfig {
+            hs256_secret: Some(SECRET.into()),
+            issuer: Some("carematch".into()),
+            audience: Some("carematch-admin".into()),
+            ..AuthConfig::default()
+        })
+        .unwrap();
+        let right = mint_admin_token(
+            SECRET,
+            "ops",
+            60,
+            Some("carematch"),
+            Some("carematch-admin"),
+        )
+        .unwrap();
+        assert!(auth.require_admin(Some(&bearer(&right))).is_ok());
+        let wrong_issuer = mint_admin_token(
+            SECRET,
+            "ops",
+            60,
+            Some("elsewhere"),
+            Some("carematch-admin"),
+        )
+        .unwrap();
+        assert_eq!(
+            auth.require_admin(Some(&bearer(&wrong_issuer))),
+            Err(AuthError::InvalidToken("wrong issuer"))
+        );
+        let no_audience = mint_admin_token(SECRET, "ops", 60, Some("carematch"), None).unwrap();
+        assert!(auth.require_admin(Some(&bearer(&no_audience))).is_err());
+    }
+
+    #[test]
+    fn without_a_configured_key_writes_are_refused() {
+        let auth = Authenticator::new(AuthConfig::default()).unwrap();
+        let token = mint_admin_token(SECRET, "ops", 60, None, None).unwrap();
+        assert_eq!(
+            auth.require_admin(Some(&bearer(&token))),
+            Err(AuthError::NotConfigured)
+        );
+    }
+}
