@@ -55,7 +55,9 @@ impl PostalCodes {
     /// The embedded table, parsed on first use.
     pub fn embedded() -> Self {
         static TABLE_CELL: OnceLock<Table> = OnceLock::new();
-        Self { table: TABLE_CELL.get_or_init(|| parse_table(TABLE)) }
+        Self {
+            table: TABLE_CELL.get_or_init(|| parse_table(TABLE)),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -73,7 +75,10 @@ impl PostalCodes {
     pub fn get(&self, code: &str) -> Option<&'static PostalEntry> {
         let key: [u8; 5] = code.as_bytes().try_into().ok()?;
         let entries = &self.table.entries;
-        entries.binary_search_by(|entry| entry.code.cmp(&key)).ok().map(|index| &entries[index])
+        entries
+            .binary_search_by(|entry| entry.code.cmp(&key))
+            .ok()
+            .map(|index| &entries[index])
     }
 
     /// The entry whose centroid is nearest to the point, searching outward ring by ring on the
@@ -87,12 +92,14 @@ impl PostalCodes {
                     if d_lat.abs() != ring && d_lon.abs() != ring {
                         continue;
                     }
-                    let Some(indexes) = self.table.grid.get(&(cell.0 + d_lat, cell.1 + d_lon)) else {
+                    let Some(indexes) = self.table.grid.get(&(cell.0 + d_lat, cell.1 + d_lon))
+                    else {
                         continue;
                     };
                     for &index in indexes {
                         let entry = &self.table.entries[index as usize];
-                        let distance = haversine_km(latitude, longitude, entry.latitude, entry.longitude);
+                        let distance =
+                            haversine_km(latitude, longitude, entry.latitude, entry.longitude);
                         if best.is_none_or(|(best_distance, _)| distance < best_distance) {
                             best = Some((distance, index));
                         }
@@ -101,7 +108,8 @@ impl PostalCodes {
             }
             // A centroid found in ring k may still lose to one in ring k+1, never to one farther.
             if let Some((distance, index)) = best {
-                let ring_reach_km = f64::from(ring) * 111.0 * latitude.to_radians().cos().abs().max(0.05);
+                let ring_reach_km =
+                    f64::from(ring) * 111.0 * latitude.to_radians().cos().abs().max(0.05);
                 if distance <= ring_reach_km {
                     return Some(&self.table.entries[index as usize]);
                 }
@@ -133,13 +141,21 @@ fn parse_table(text: &str) -> Table {
             let state: [u8; 2] = fields.next()?.as_bytes().try_into().ok()?;
             let latitude = fields.next()?.parse().ok()?;
             let longitude = fields.next()?.parse().ok()?;
-            Some(PostalEntry { code, state, latitude, longitude })
+            Some(PostalEntry {
+                code,
+                state,
+                latitude,
+                longitude,
+            })
         })
         .collect();
     entries.sort_by_key(|entry| entry.code);
     let mut grid: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
     for (index, entry) in entries.iter().enumerate() {
-        let cell = (entry.latitude.floor() as i32, entry.longitude.floor() as i32);
+        let cell = (
+            entry.latitude.floor() as i32,
+            entry.longitude.floor() as i32,
+        );
         grid.entry(cell).or_default().push(index as u32);
     }
     Table { entries, grid }
@@ -183,7 +199,11 @@ mod tests {
         ];
         for (latitude, longitude, state) in cases {
             let point = GeoPoint::new(latitude, longitude).unwrap();
-            assert_eq!(postal.region_near(point).unwrap().as_str(), state, "{latitude},{longitude}");
+            assert_eq!(
+                postal.region_near(point).unwrap().as_str(),
+                state,
+                "{latitude},{longitude}"
+            );
         }
         // Mid-Atlantic ocean: nothing within reach.
         assert!(postal.nearest(30.0, -40.0).is_none());
@@ -192,7 +212,12 @@ mod tests {
     #[test]
     fn the_grid_search_agrees_with_a_full_scan() {
         let postal = PostalCodes::embedded();
-        for (latitude, longitude) in [(45.52, -117.0), (39.74, -104.99), (29.76, -95.37), (47.0, -100.5)] {
+        for (latitude, longitude) in [
+            (45.52, -117.0),
+            (39.74, -104.99),
+            (29.76, -95.37),
+            (47.0, -100.5),
+        ] {
             let by_grid = postal.nearest(latitude, longitude).unwrap();
             let by_scan = postal
                 .entries()
