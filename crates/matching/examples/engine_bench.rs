@@ -209,7 +209,13 @@ fn memory_report() -> String {
                 format!("{:.0} MiB", kilobytes / 1024.0)
             })
     };
-    format!("RSS {}, peak RSS {}", field("VmRSS:"), field("VmHWM:"))
+    format!(
+        "RSS {} (anonymous {}, index files mapped {}), peak RSS {}",
+        field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:"),
+        field("VmHWM:")
+    )
 }
 
 /// SplitMix64: a small deterministic generator, so every run asks the same queries.

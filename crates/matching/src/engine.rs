@@ -2,13 +2,16 @@
 //! reasons and notes; and care teams. Pure over one read view of the index, so the same
 //! request on the same index generation always gives the same answer.
 //!
-//! Ranking is exact, in two steps for speed. In-person candidates (a few hundred inside a
-//! radius) are scored in full. Telehealth and online candidates can be tens of thousands (a
-//! state's telehealth therapists, the country's online groups); their scores are computed from
-//! the compact remote entries, which give the exact score except when a payer contract is
-//! plan-specific or past the exact payer bits (then an upper bound). Only the best `keep_top`
-//! by that score are read in full, plus any whose bound could still reach them. With text,
-//! the best `text_rescore_window` by the other components are re-scored with BM25.
+//! Ranking is exact and reads little. Every candidate arrives as a compact entry (in the
+//! R*-tree leaf or the remote pool) that holds all the inputs of its score, so scoring reads
+//! no summary; the full summary is read only for the matches kept (reasons) or when a
+//! plan-specific contract leaves the entry unsure. A bounded list keeps the best seen; once it
+//! is full, two cut-offs skip work that cannot change it: nearby hits beyond the distance at
+//! which even perfect other components could not beat the worst kept (the radius is searched
+//! in two rings), and remote pool groups (same certification and ways to be seen, ids
+//! ascending) whose best possible score cannot beat it. Both are proven exact by tests that
+//! compare against scoring everyone. With text, the best `text_rescore_window` by the other
+//! components are re-scored with BM25 (Elasticsearch's rescore window).
 
 use std::cell::Cell;
 use std::cmp::Ordering;

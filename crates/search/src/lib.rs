@@ -14,6 +14,9 @@
 //!   of documents for a common care type. See `catalog.rs`.
 //! - **A compact in-memory summary per provider** (bit sets, interned payers and languages,
 //!   locations) carries every filter and ranking input, so ranking never reads a document.
+//!   A one-cache-line `CompactEntry` (id, payer/language/state bits, symptoms, modes,
+//!   certification, flags) is copied into every R*-tree leaf and into the telehealth/online
+//!   pools, so a query scores tens of thousands of candidates by scanning memory in order.
 //!   Full providers are stored as JSON in tantivy's document store and read only to hydrate
 //!   the page shown (`get`/`get_many`), and to rebuild the summaries on reopen.
 //! - **Tantivy** holds the text fields (name, specialties, bio; stemmed, accents folded) for

@@ -235,3 +235,57 @@ fn an_index_of_another_format_is_discarded_on_open() {
     assert_eq!(reopened.generation(), None);
     assert!(reopened.is_empty());
 }
+
+#[test]
+fn telehealth_providers_are_added_changed_and_removed_incrementally() {
+    let index = Arc::new(ProviderIndex::in_ram().unwrap());
+    index.rebuild(scenario_providers(), 1).unwrap();
+    let engine = engine_on(index.clone());
+    // Eastern Oregon: nothing in person nearby, so only telehealth licensed in Oregon.
+    let request = request(&json!({
+        "location": {"latitude": 44.6, "longitude": -119.2},
+        "radiusKm": 10,
+        "symptoms": ["URINE_LEAKAGE"]
+    }));
+    let seattle_telehealth = |scope: &str| {
+        let mut draft = portland_pt(7);
+        draft["modes"] = json!(["TELEHEALTH"]);
+        draft["locations"] = json!([{"latitude": 47.6062, "longitude": -122.3321, "region": "WA"}]);
+        draft["licensedRegions"] = json!(["OR"]);
+        draft["certifications"] =
+            json!([{"name": "PWCS", "issuer": null, "scope": scope, "verified": true}]);
+        provider_from_json(draft)
+    };
+    let count = |results: &carematch_matching::MatchResults| {
+        ranked_ids(results)
+            .iter()
+            .filter(|id| **id == test_provider_id(7))
+            .count()
+    };
+    assert_eq!(count(&engine.match_providers(&request).unwrap()), 0);
+
+    index.upsert(&seattle_telehealth("GENERAL"), 2).unwrap();
+    let added = engine.match_providers(&request).unwrap();
+    assert_eq!(count(&added), 1);
+    let found = added
+        .matches
+        .iter()
+        .find(|found| found.provider_id == test_provider_id(7))
+        .unwrap();
+    assert_eq!(found.distance_km, None);
+    assert_eq!(found.breakdown.certification, 0.45);
+
+    // A new certification moves it to another pool group: replaced, not duplicated.
+    index.upsert(&seattle_telehealth("PERINATAL"), 3).unwrap();
+    let changed = engine.match_providers(&request).unwrap();
+    assert_eq!(count(&changed), 1);
+    let found = changed
+        .matches
+        .iter()
+        .find(|found| found.provider_id == test_provider_id(7))
+        .unwrap();
+    assert_eq!(found.breakdown.certification, 0.9);
+
+    assert!(index.delete(test_provider_id(7), 4).unwrap());
+    assert_eq!(count(&engine.match_providers(&request).unwrap()), 0);
+}
