@@ -203,6 +203,7 @@ pub(crate) mod match_logs {
         pub modes: String,
         pub text_given: bool,
         pub result_count: i32,
+        pub results_within_radius: i32,
         pub radius_widened: bool,
         pub cache_hit: bool,
         pub latency_ms: f64,

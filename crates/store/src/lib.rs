@@ -27,7 +27,10 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 use sea_orm_migration::MigratorTrait;
 
 pub use error::{DatabaseError, StoreError};
-pub use match_logs::{AuditRecord, MatchLogRecord, MatchLogResultRecord, MatchOutcomeRecord};
+pub use match_logs::{
+    AuditRecord, ExportCursor, ExportedMatch, MATCH_LOG_TABLES, MatchLogRecord,
+    MatchLogResultRecord, MatchOutcomeRecord,
+};
 pub use providers::{Changes, UpsertOutcome};
 
 /// How to connect. The defaults suit the embedded SQLite file and a small PostgreSQL pool.

@@ -11,10 +11,10 @@ use carematch_domain::{
     BirthType, CareMode, CareType, MatchOutcome, PaymentFit, ProviderId, Symptom, WarningSign,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -51,7 +51,10 @@ pub struct MatchLogRecord {
     pub modes: Vec<CareMode>,
     /// Whether free text was given (the text itself is never logged).
     pub text_given: bool,
+    /// How many results the engine ranked in all (a page of the list may show fewer).
     pub result_count: u32,
+    /// In-person and home-visit results inside her radius: fewer than 3 marks a care desert.
+    pub results_within_radius: u32,
     pub radius_widened: bool,
     pub cache_hit: bool,
     pub latency_ms: f64,
@@ -90,6 +93,23 @@ pub struct MatchOutcomeRecord {
     /// The Monday of the ISO week it was recorded in.
     pub recorded_week: NaiveDate,
 }
+
+/// One logged match with the outcomes recorded for it, as exports read them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedMatch {
+    pub log: MatchLogRecord,
+    pub outcomes: Vec<MatchOutcomeRecord>,
+}
+
+/// Where the next page of an export starts: after this (week, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportCursor {
+    pub week_start: NaiveDate,
+    pub id: Uuid,
+}
+
+/// The tables that hold match logs, in the order a privacy audit reads them.
+pub const MATCH_LOG_TABLES: [&str; 3] = ["match_logs", "match_log_results", "match_outcomes"];
 
 /// Who did what to which provider, when: one row per admin write.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,6 +239,170 @@ impl Store {
             .collect()
     }
 
+    /// A page of logged matches whose week starts between `since` and `until` (both
+    /// inclusive), ordered by week then id, each with its results and outcomes. Pass the
+    /// returned cursor to read the next page; `None` when this page was the last.
+    pub async fn export_match_logs(
+        &self,
+        since: NaiveDate,
+        until: NaiveDate,
+        after: Option<ExportCursor>,
+        page_size: u64,
+    ) -> Result<(Vec<ExportedMatch>, Option<ExportCursor>), StoreError> {
+        let mut condition = Condition::all()
+            .add(match_logs::Column::WeekStart.gte(since))
+            .add(match_logs::Column::WeekStart.lte(until));
+        if let Some(cursor) = after {
+            condition = condition.add(
+                Condition::any()
+                    .add(match_logs::Column::WeekStart.gt(cursor.week_start))
+                    .add(
+                        Condition::all()
+                            .add(match_logs::Column::WeekStart.eq(cursor.week_start))
+                            .add(match_logs::Column::Id.gt(cursor.id)),
+                    ),
+            );
+        }
+        let logs = match_logs::Entity::find()
+            .filter(condition)
+            .order_by_asc(match_logs::Column::WeekStart)
+            .order_by_asc(match_logs::Column::Id)
+            .limit(page_size.max(1))
+            .all(&self.connection)
+            .await?;
+        let next = logs
+            .last()
+            .filter(|_| logs.len() as u64 >= page_size.max(1))
+            .map(|last| ExportCursor {
+                week_start: last.week_start,
+                id: last.id,
+            });
+        let ids: Vec<Uuid> = logs.iter().map(|log| log.id).collect();
+        let mut results = match_log_results::Entity::find()
+            .filter(match_log_results::Column::MatchId.is_in(ids.clone()))
+            .order_by_asc(match_log_results::Column::MatchId)
+            .order_by_asc(match_log_results::Column::Rank)
+            .all(&self.connection)
+            .await?;
+        let mut outcomes = match_outcomes::Entity::find()
+            .filter(match_outcomes::Column::MatchId.is_in(ids))
+            .order_by_asc(match_outcomes::Column::RecordedWeek)
+            .order_by_asc(match_outcomes::Column::Id)
+            .all(&self.connection)
+            .await?;
+        let mut exported = Vec::with_capacity(logs.len());
+        for log in logs {
+            let id = log.id;
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                results.into_iter().partition(|row| row.match_id == id);
+            results = rest;
+            let (my_outcomes, rest): (Vec<_>, Vec<_>) =
+                outcomes.into_iter().partition(|row| row.match_id == id);
+            outcomes = rest;
+            let outcomes = my_outcomes
+                .into_iter()
+                .map(|row| {
+                    Ok(MatchOutcomeRecord {
+                        id: row.id,
+                        match_id: row.match_id,
+                        provider_id: ProviderId::from_uuid(row.provider_id),
+                        outcome: parse_code("match_outcomes", &row.outcome)?,
+                        recorded_week: row.recorded_week,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            exported.push(ExportedMatch {
+                log: log_record(log, mine)?,
+                outcomes,
+            });
+        }
+        Ok((exported, next))
+    }
+
+    /// Deletes the matches whose week started before `cutoff`, with their results and
+    /// outcomes, in one transaction. Returns how many matches were deleted.
+    pub async fn prune_match_logs(&self, cutoff: NaiveDate) -> Result<u64, StoreError> {
+        let old_ids = || {
+            Query::select()
+                .column(match_logs::Column::Id)
+                .from(match_logs::Entity)
+                .and_where(match_logs::Column::WeekStart.lt(cutoff))
+                .to_owned()
+        };
+        let transaction = self.connection.begin().await?;
+        match_outcomes::Entity::delete_many()
+            .filter(match_outcomes::Column::MatchId.in_subquery(old_ids()))
+            .exec(&transaction)
+            .await?;
+        match_log_results::Entity::delete_many()
+            .filter(match_log_results::Column::MatchId.in_subquery(old_ids()))
+            .exec(&transaction)
+            .await?;
+        let deleted = match_logs::Entity::delete_many()
+            .filter(match_logs::Column::WeekStart.lt(cutoff))
+            .exec(&transaction)
+            .await?
+            .rows_affected;
+        transaction.commit().await?;
+        Ok(deleted)
+    }
+
+    /// Every column of every row of one of [`MATCH_LOG_TABLES`], as JSON objects keyed by
+    /// column name: what a privacy audit (and its test) reads to prove nothing identifying
+    /// was stored. Not for production paths: it reads the whole table.
+    pub async fn match_log_table_as_json(
+        &self,
+        table: &str,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        // The name is checked against the fixed list, so formatting it into SQL is safe.
+        let Some(table) = MATCH_LOG_TABLES.iter().find(|known| **known == table) else {
+            return Err(StoreError::CorruptRow {
+                table: "match_log_table_as_json",
+                problem: format!("`{table}` is not a match-log table"),
+            });
+        };
+        let backend = self.connection.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => format!("SELECT row_to_json(t)::text FROM {table} t"),
+            _ => {
+                let columns = self
+                    .connection
+                    .query_all_raw(Statement::from_string(
+                        backend,
+                        format!("SELECT name FROM pragma_table_info('{table}')"),
+                    ))
+                    .await?
+                    .into_iter()
+                    .map(|row| row.try_get_by_index::<String>(0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let pairs = columns
+                    .iter()
+                    // UUIDs are blobs in SQLite, which JSON cannot hold: they read as hex.
+                    .map(|column| {
+                        format!(
+                            "'{column}', CASE WHEN typeof(\"{column}\") = 'blob' \
+                             THEN lower(hex(\"{column}\")) ELSE \"{column}\" END"
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("SELECT json_object({pairs}) FROM {table}")
+            }
+        };
+        self.connection
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await?
+            .into_iter()
+            .map(|row| {
+                let text: String = row.try_get_by_index(0)?;
+                serde_json::from_str(&text).map_err(|error| StoreError::CorruptRow {
+                    table,
+                    problem: error.to_string(),
+                })
+            })
+            .collect()
+    }
+
     pub async fn insert_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
         audit_log::Entity::insert(audit_log::ActiveModel {
             id: Set(record.id),
@@ -311,6 +495,7 @@ fn log_row(record: &MatchLogRecord) -> match_logs::ActiveModel {
         modes: Set(join_codes(&record.modes, CareMode::code)),
         text_given: Set(record.text_given),
         result_count: Set(i32::try_from(record.result_count).unwrap_or(i32::MAX)),
+        results_within_radius: Set(i32::try_from(record.results_within_radius).unwrap_or(i32::MAX)),
         radius_widened: Set(record.radius_widened),
         cache_hit: Set(record.cache_hit),
         latency_ms: Set(record.latency_ms),
@@ -388,6 +573,7 @@ fn log_record(
         modes: split_codes(TABLE, &log.modes)?,
         text_given: log.text_given,
         result_count: u32::try_from(log.result_count).unwrap_or_default(),
+        results_within_radius: u32::try_from(log.results_within_radius).unwrap_or_default(),
         radius_widened: log.radius_widened,
         cache_hit: log.cache_hit,
         latency_ms: log.latency_ms,

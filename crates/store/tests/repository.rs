@@ -36,6 +36,10 @@ store_test_suite!(
     match_logs_round_trip_and_reinserting_a_batch_adds_nothing,
     an_outcome_for_an_unknown_match_is_refused_and_a_known_one_round_trips,
     audit_records_round_trip,
+    the_analyst_views_count_demand_deserts_outcomes_by_rank_and_payment_fit,
+    an_export_pages_through_every_match_once_with_its_results_and_outcomes,
+    pruning_deletes_old_matches_with_their_results_and_outcomes_and_keeps_the_rest,
+    every_log_table_reads_back_as_json_objects_with_every_column,
 );
 
 async fn migrating_twice_is_idempotent_and_keeps_the_data(ctx: TestContext) {
@@ -44,7 +48,7 @@ async fn migrating_twice_is_idempotent_and_keeps_the_data(ctx: TestContext) {
     ctx.store.migrate().await.unwrap();
     assert_eq!(ctx.store.count_providers().await.unwrap(), 1);
     assert_eq!(ctx.store.data_generation().await.unwrap(), 1);
-    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM seaql_migrations").await, 2);
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM seaql_migrations").await, 3);
 }
 
 async fn an_upsert_creates_then_updates_and_replaces_child_rows(ctx: TestContext) {
@@ -368,6 +372,7 @@ fn match_log(id: u128, week: NaiveDate) -> MatchLogRecord {
         modes: vec![CareMode::InPerson, CareMode::Telehealth],
         text_given: true,
         result_count: 2,
+        results_within_radius: 1,
         radius_widened: false,
         cache_hit: true,
         latency_ms: 12.5,
@@ -507,5 +512,202 @@ async fn audit_records_round_trip(ctx: TestContext) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// Two requests in Oregon's 972 area the same week: the first a care desert (1 result inside
+/// her radius) recommended pelvic-floor therapy and a doula and asked for a doula; the second
+/// (5 inside) recommended a doula only. Outcomes: the first's rank 1 was contacted and booked,
+/// the second's rank 1 viewed.
+async fn seed_view_fixture(ctx: &TestContext, week: NaiveDate) {
+    let desert = match_log(1, week);
+    let mut served = match_log(2, week);
+    served.results_within_radius = 5;
+    served.care_types_recommended = vec![CareType::Doula];
+    served.care_types_requested.clear();
+    ctx.store
+        .insert_match_logs(&[desert, served])
+        .await
+        .unwrap();
+    for (id, match_id, outcome) in [
+        (10, 1, MatchOutcome::Contacted),
+        (11, 1, MatchOutcome::Booked),
+        (12, 2, MatchOutcome::Viewed),
+    ] {
+        ctx.store
+            .insert_match_outcome(&MatchOutcomeRecord {
+                id: uuid::Uuid::from_u128(id),
+                match_id: uuid::Uuid::from_u128(match_id),
+                provider_id: provider_id(1),
+                outcome,
+                recorded_week: week,
+            })
+            .await
+            .unwrap();
+    }
+}
+
+async fn the_analyst_views_count_demand_deserts_outcomes_by_rank_and_payment_fit(ctx: TestContext) {
+    let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    seed_view_fixture(&ctx, week).await;
+
+    let demand = |care_type: &str, column: &str| {
+        format!(
+            "SELECT {column} FROM match_demand_weekly WHERE week_start = '2026-11-23' \
+             AND state = 'OR' AND care_type = '{care_type}'"
+        )
+    };
+    assert_eq!(ctx.scalar(&demand("DOULA", "requests")).await, 2);
+    assert_eq!(ctx.scalar(&demand("DOULA", "recommended")).await, 2);
+    assert_eq!(ctx.scalar(&demand("DOULA", "requested")).await, 1);
+    assert_eq!(
+        ctx.scalar(&demand("PELVIC_FLOOR_PHYSICAL_THERAPY", "requests"))
+            .await,
+        1
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM match_demand_weekly").await,
+        2,
+        "one row per (week, state, care type): a code that merely contains another is not it"
+    );
+
+    let desert = |column: &str| {
+        format!(
+            "SELECT {column} FROM match_care_deserts WHERE state = 'OR' \
+             AND postal_prefix = '972' AND care_type = 'DOULA'"
+        )
+    };
+    assert_eq!(ctx.scalar(&desert("requests")).await, 2);
+    assert_eq!(ctx.scalar(&desert("desert_requests")).await, 1);
+    assert_eq!(
+        ctx.scalar(&desert("CAST(desert_share * 100 AS BIGINT)"))
+            .await,
+        50
+    );
+
+    let rank = |rank: u32, column: &str| {
+        format!(
+            "SELECT {column} FROM match_rank_outcomes \
+             WHERE operation = 'matchProviders' AND rank = {rank}"
+        )
+    };
+    assert_eq!(ctx.scalar(&rank(1, "shown")).await, 2);
+    assert_eq!(ctx.scalar(&rank(1, "viewed")).await, 1);
+    assert_eq!(ctx.scalar(&rank(1, "contacted")).await, 1);
+    assert_eq!(ctx.scalar(&rank(1, "booked")).await, 1);
+    assert_eq!(ctx.scalar(&rank(1, "dismissed")).await, 0);
+    assert_eq!(
+        ctx.scalar(&rank(1, "CAST(booked_share * 100 AS BIGINT)"))
+            .await,
+        50
+    );
+    assert_eq!(ctx.scalar(&rank(2, "shown")).await, 2);
+    assert_eq!(ctx.scalar(&rank(2, "contacted")).await, 0);
+
+    let mix = |fit: &str, column: &str| {
+        format!(
+            "SELECT {column} FROM match_payment_fit_mix WHERE week_start = '2026-11-23' \
+             AND state = 'OR' AND payment_fit = '{fit}'"
+        )
+    };
+    assert_eq!(ctx.scalar(&mix("IN_NETWORK", "results")).await, 2);
+    assert_eq!(ctx.scalar(&mix("IN_NETWORK", "top_results")).await, 2);
+    assert_eq!(ctx.scalar(&mix("IN_NETWORK", "matches")).await, 2);
+    assert_eq!(
+        ctx.scalar(&mix(
+            "FSA_HSA_WITH_LETTER_OF_MEDICAL_NECESSITY",
+            "top_results"
+        ))
+        .await,
+        0
+    );
+}
+
+async fn an_export_pages_through_every_match_once_with_its_results_and_outcomes(ctx: TestContext) {
+    let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    seed_view_fixture(&ctx, week).await;
+    let earlier = week - TimeDelta::weeks(1);
+    let later = week + TimeDelta::weeks(1);
+    ctx.store
+        .insert_match_logs(&[match_log(3, earlier), match_log(4, later)])
+        .await
+        .unwrap();
+
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = ctx
+            .store
+            .export_match_logs(earlier, week, cursor, 2)
+            .await
+            .unwrap();
+        assert!(page.len() <= 2);
+        seen.extend(page);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let ids: Vec<u128> = seen.iter().map(|found| found.log.id.as_u128()).collect();
+    assert_eq!(
+        ids,
+        [3, 1, 2],
+        "by week then id; the later week is outside the range"
+    );
+    assert_eq!(seen[1].log.results.len(), 2);
+    let outcomes: Vec<MatchOutcome> = seen[1].outcomes.iter().map(|o| o.outcome).collect();
+    assert_eq!(outcomes, [MatchOutcome::Contacted, MatchOutcome::Booked]);
+}
+
+async fn pruning_deletes_old_matches_with_their_results_and_outcomes_and_keeps_the_rest(
+    ctx: TestContext,
+) {
+    let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let old_week = week - TimeDelta::weeks(30);
+    seed_view_fixture(&ctx, old_week).await;
+    ctx.store
+        .insert_match_logs(&[match_log(5, week)])
+        .await
+        .unwrap();
+
+    assert_eq!(ctx.store.prune_match_logs(week).await.unwrap(), 2);
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM match_logs").await, 1);
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM match_log_results").await,
+        2
+    );
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM match_outcomes").await, 0);
+    assert_eq!(ctx.store.prune_match_logs(week).await.unwrap(), 0);
+}
+
+async fn every_log_table_reads_back_as_json_objects_with_every_column(ctx: TestContext) {
+    let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    seed_view_fixture(&ctx, week).await;
+    let logs = ctx
+        .store
+        .match_log_table_as_json("match_logs")
+        .await
+        .unwrap();
+    assert_eq!(logs.len(), 2);
+    assert_eq!(logs[0]["postal_prefix"], "972");
+    assert_eq!(logs[0].as_object().unwrap().len(), 25, "{}", logs[0]);
+    let results = ctx
+        .store
+        .match_log_table_as_json("match_log_results")
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 4);
+    assert_eq!(results[0].as_object().unwrap().len(), 12);
+    let outcomes = ctx
+        .store
+        .match_log_table_as_json("match_outcomes")
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 3);
+    assert!(
+        ctx.store
+            .match_log_table_as_json("providers")
+            .await
+            .is_err()
     );
 }
