@@ -111,8 +111,9 @@ fn best_per_provider(scored: Vec<Scored>) -> Vec<Scored> {
     unique
 }
 
-/// The best `capacity` scored candidates offered so far, in amortized constant time per offer:
-/// once full, anything not better than the worst kept is turned away with one comparison.
+/// The best `capacity` providers offered so far (each at its best hit), in amortized constant
+/// time per offer: once full, anything not better than the worst kept is turned away with one
+/// comparison.
 struct BestScored {
     capacity: usize,
     items: Vec<Scored>,
@@ -155,6 +156,9 @@ impl BestScored {
     }
 
     fn shrink(&mut self) {
+        // One entry per provider before counting, so the list holds `capacity` providers and
+        // anything turned away is worse than the `capacity`-th best provider: exact.
+        self.items = best_per_provider(std::mem::take(&mut self.items));
         keep_best(&mut self.items, self.capacity);
         self.worst_kept = if self.items.len() >= self.capacity {
             self.items.iter().copied().max_by(ranking_order)
@@ -231,8 +235,7 @@ impl Engine {
         } else {
             keep_top
         };
-        // Half again as many, for providers visited at several locations or care types.
-        let mut best = BestScored::new(window + window / 2);
+        let mut best = BestScored::new(window);
         let useful_distance_km = Cell::new(f64::INFINITY);
         let query = CandidateQuery {
             useful_distance_km: Some(&useful_distance_km),
@@ -254,8 +257,7 @@ impl Engine {
             }
             NextHit::Continue
         });
-        let mut ranked = best_per_provider(best.into_items());
-        keep_best(&mut ranked, window);
+        let mut ranked = best.into_items();
         if prepared.text_given {
             self.rescore_with_text(&prepared, request, &mut ranked)?;
         }
@@ -321,7 +323,8 @@ impl Engine {
         let mut used: HashSet<ProviderId> = HashSet::new();
         let mut members: Vec<CareTeamMember> = Vec::new();
         for (wanted, best) in prepared.wanted.iter().zip(best) {
-            let mut shortlist: Vec<Scored> = best_per_provider(best.into_items())
+            let mut shortlist: Vec<Scored> = best
+                .into_items()
                 .into_iter()
                 .filter(|scored| !used.contains(&scored.provider_id))
                 .collect();

@@ -502,8 +502,8 @@ fn ranking_many_remote_providers_from_their_compact_entries_equals_ranking_all_i
 
 #[test]
 fn cutting_a_large_radius_short_by_the_score_bound_keeps_the_exact_top() {
-    // 1,500 providers spread over 45 km around her, some also by telehealth; the pruned engine
-    // must keep exactly the top 200 that scoring everyone gives.
+    // 1,500 providers spread over 45 km around her, some also by telehealth, some with two
+    // offices; the pruned engine must keep exactly the top 200 that scoring everyone gives.
     let providers: Vec<_> = (1..=1_500_u32)
         .map(|number| {
             let angle = f64::from(number) * 2.399_963;
@@ -514,7 +514,15 @@ fn cutting_a_large_radius_short_by_the_score_bound_keeps_the_exact_top() {
             pt_with(
                 number,
                 json!({
-                    "locations": [{"latitude": latitude, "longitude": longitude, "region": "OR"}],
+                    // Every third has a second office, so a provider is visited twice.
+                    "locations": if number % 3 == 0 {
+                        json!([
+                            {"latitude": latitude, "longitude": longitude, "region": "OR"},
+                            {"latitude": latitude + 0.05, "longitude": longitude, "region": "OR"}
+                        ])
+                    } else {
+                        json!([{"latitude": latitude, "longitude": longitude, "region": "OR"}])
+                    },
                     "modes": if number % 4 == 0 { json!(["IN_PERSON", "TELEHEALTH"]) } else { json!(["IN_PERSON"]) },
                     "certifications": [{"name": "X", "issuer": null, "scope": scope, "verified": number % 2 == 0}],
                     "insurance": if number % 5 == 0 { json!([{"payer": "Aetna", "plan": null}]) } else { json!([]) },
