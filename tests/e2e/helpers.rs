@@ -48,6 +48,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    spawn_app_with_settings(options, |_| {}).await
+}
+
+/// Like [`spawn_app_with`], and `customize_settings` changes any other setting (limits,
+/// introspection, CORS, router secret, ...) before the app is built.
+pub async fn spawn_app_with_settings(
+    options: AppOptions,
+    customize_settings: impl FnOnce(&mut Settings),
+) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let database_url = options.database_url.unwrap_or_else(|| {
         format!(
@@ -55,7 +64,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             data_dir.path().join("carematch.db").display()
         )
     });
-    let settings = Settings {
+    let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         database_url: database_url.clone(),
         index_dir: data_dir.path().join("index"),
@@ -63,6 +72,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         jwt_secret: Some(test_secret()),
         ..Settings::default()
     };
+    customize_settings(&mut settings);
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         settings,
@@ -84,6 +94,17 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
 }
 
 impl TestApp {
+    /// The `/graphql` URL.
+    pub fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.base_url)
+    }
+
+    /// Asserts the server still answers a trivial query, after a refused one.
+    pub async fn assert_still_serving(&self) {
+        let body = self.graphql("{ __typename }", json!({})).await;
+        assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    }
+
     /// Posts a GraphQL request and returns the JSON body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         let response = self

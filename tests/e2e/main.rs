@@ -6,4 +6,6 @@
 mod api;
 mod federation;
 mod foundation;
+mod http;
+mod limits;
 mod schema_file;

@@ -55,7 +55,7 @@ impl ApiError {
 
     /// Logs the cause with a fresh request id and returns the opaque error the client sees.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = request_id();
         tracing::error!(request_id, error = %error_chain(cause), "internal error");
         ApiError::Internal { request_id }
     }
@@ -64,7 +64,7 @@ impl ApiError {
 impl ApiError {
     /// Same as [`internal`](Self::internal) for a cause known only by its message.
     pub fn internal_message(cause: &str) -> Self {
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = request_id();
         tracing::error!(request_id, error = cause, "internal error");
         ApiError::Internal { request_id }
     }
@@ -77,6 +77,12 @@ impl From<crate::auth::AuthError> for ApiError {
             _ => ApiError::Unauthenticated(error.to_string()),
         }
     }
+}
+
+/// The HTTP request's id (the `x-request-id` the client also gets), or a fresh one outside a
+/// request.
+fn request_id() -> String {
+    crate::http::current_request_id().unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

@@ -4,11 +4,13 @@
 //! Architecture invariant: GraphQL types live here and are mapped from domain types; the domain
 //! derives no GraphQL, so the published schema changes only when this crate says so.
 
+pub mod apq;
 pub mod auth;
 mod directory;
 mod error;
 mod http;
 mod inputs;
+pub mod limits;
 pub mod match_log;
 mod matches;
 mod schema;
@@ -17,7 +19,8 @@ mod types;
 pub use auth::{AuthConfig, Authenticator, mint_admin_token};
 pub use directory::{Directory, DirectoryError};
 pub use error::ApiError;
-pub use http::{ApiOptions, router, serve};
+pub use http::{ApiOptions, RouterSecret, current_request_id, router, serve};
+pub use limits::ApiLimits;
 pub use schema::{CarematchSchema, build_schema, sdl};
 
 use std::sync::Arc;

@@ -68,6 +68,10 @@ impl QueryRoot {
     /// list (at most 200) is cut into pages by `first` (1 to 50) and `after` (a cursor from
     /// this same request). When too few providers are inside her radius, `searchArea` says so
     /// and telehealth, online and nearest-beyond-radius providers are offered, marked as such.
+    // A page costs its selection once per edge: `first` (1 to 50, default 10) times the child.
+    #[graphql(
+        complexity = "first.unwrap_or(10).clamp(1, MAX_PAGE_SIZE) as usize * child_complexity"
+    )]
     async fn match_providers(
         &self,
         context: &Context<'_>,
@@ -376,9 +380,33 @@ fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, Emp
     Schema::build(QueryRoot, MutationRoot, EmptySubscription).enable_federation()
 }
 
-/// The schema with its shared state.
+/// The schema with its shared state, default limits and switches.
 pub fn build_schema(state: AppState) -> CarematchSchema {
-    schema_builder().data(state).finish()
+    build_schema_with(state, &crate::ApiOptions::default())
+}
+
+/// The schema with its shared state, the query limits async-graphql counts itself (depth,
+/// complexity, directives per field), the parse-time guard for the rest, and introspection.
+pub fn build_schema_with(state: AppState, options: &crate::ApiOptions) -> CarematchSchema {
+    let limits = &options.limits;
+    let builder = schema_builder()
+        .data(state)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(limits.max_directives_per_field)
+        .extension(crate::limits::RequestGuard::new(
+            limits.clone(),
+            options.introspection,
+        ));
+    if options.introspection {
+        builder.finish()
+    } else {
+        // Suggestions ("did you mean ...") would reveal the schema field by field.
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
+    }
 }
 
 /// The subgraph SDL as published in `schema.graphql` (federation v2 directives included).

@@ -46,10 +46,39 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Log filter in `tracing` env-filter syntax.
     pub log_filter: String,
-    /// Serve the GraphQL playground on a browser GET of `/graphql`.
+    /// Serve the GraphQL playground on a browser GET of `/graphql`; off in production.
     pub playground: bool,
+    /// Answer introspection and suggest field names in errors; off in production.
+    /// `_service { sdl }` (federation) is answered either way.
+    pub introspection: bool,
+    /// Browser origins allowed to call `/graphql` (CORS); `*` allows any; empty sends no
+    /// CORS headers. In the environment: `CAREMATCH_CORS_ALLOWED_ORIGINS='[https://a, https://b]'`.
+    pub cors_allowed_origins: Vec<String>,
+    /// Shared secret the router sends in `x-router-secret`; when set, `/graphql` requires it.
+    pub router_secret: Option<Secret>,
+    /// Deepest selection nesting a query may have.
+    pub max_query_depth: usize,
+    /// Highest query cost (one per field; `matchProviders` costs `first` times its selection).
+    pub max_query_complexity: usize,
+    /// Aliases per query, fragments expanded.
+    pub max_aliases: usize,
+    /// Root fields per operation, `__typename` included.
+    pub max_root_fields: usize,
+    /// Directives on one field.
+    pub max_directives_per_field: usize,
+    /// Bytes of a POST body (HTTP 413 beyond).
+    pub max_request_body_bytes: usize,
+    /// Bytes of the query text.
+    pub max_query_bytes: usize,
+    /// Deadline for executing one request, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Automatic persisted queries kept in memory per replica (least recently used go first).
+    pub persisted_queries_capacity: usize,
     /// Maximum database connections in the pool.
     pub database_max_connections: u32,
+    /// Days match logs are kept: `carematch logs prune` deletes the weeks that started
+    /// earlier (see docs/analysts.md).
+    pub match_log_retention_days: u32,
     /// Ranking weights and scores (the `[ranking]` table of the file); see `RankingConfig`.
     pub ranking: RankingConfig,
 }
@@ -70,7 +99,23 @@ impl Default for Settings {
             log_format: LogFormat::Auto,
             log_filter: "info".into(),
             playground: true,
+            introspection: true,
+            cors_allowed_origins: vec![
+                "http://localhost:3000".into(),
+                "http://localhost:5173".into(),
+            ],
+            router_secret: None,
+            max_query_depth: 15,
+            max_query_complexity: 5_000,
+            max_aliases: 30,
+            max_root_fields: 10,
+            max_directives_per_field: 5,
+            max_request_body_bytes: 256 * 1024,
+            max_query_bytes: 32 * 1024,
+            request_timeout_ms: 15_000,
+            persisted_queries_capacity: 1_000,
             database_max_connections: 10,
+            match_log_retention_days: 180,
             ranking: RankingConfig::default(),
         }
     }
@@ -181,10 +226,50 @@ impl Config {
                 problem: "must start with redis:// or rediss://".into(),
             });
         }
+        if settings.match_log_retention_days == 0 {
+            return Err(ConfigError::InvalidSetting {
+                setting: "CAREMATCH_MATCH_LOG_RETENTION_DAYS",
+                problem: "must be at least 1".into(),
+            });
+        }
         if settings.database_max_connections == 0 {
             return Err(ConfigError::InvalidSetting {
                 setting: "CAREMATCH_DATABASE_MAX_CONNECTIONS",
                 problem: "must be at least 1".into(),
+            });
+        }
+        for (setting, value) in [
+            ("CAREMATCH_MAX_QUERY_DEPTH", settings.max_query_depth),
+            (
+                "CAREMATCH_MAX_QUERY_COMPLEXITY",
+                settings.max_query_complexity,
+            ),
+            ("CAREMATCH_MAX_ROOT_FIELDS", settings.max_root_fields),
+            (
+                "CAREMATCH_MAX_REQUEST_BODY_BYTES",
+                settings.max_request_body_bytes,
+            ),
+            ("CAREMATCH_MAX_QUERY_BYTES", settings.max_query_bytes),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::InvalidSetting {
+                    setting,
+                    problem: "must be at least 1".into(),
+                });
+            }
+        }
+        if settings.request_timeout_ms == 0 {
+            return Err(ConfigError::InvalidSetting {
+                setting: "CAREMATCH_REQUEST_TIMEOUT_MS",
+                problem: "must be at least 1".into(),
+            });
+        }
+        if let Some(secret) = &settings.router_secret
+            && secret.expose().len() < 16
+        {
+            return Err(ConfigError::InvalidSetting {
+                setting: "CAREMATCH_ROUTER_SECRET",
+                problem: "must be at least 16 characters".into(),
             });
         }
         if let Some(secret) = &settings.jwt_secret
@@ -231,7 +316,20 @@ impl Config {
             "log_format": settings.log_format,
             "log_filter": settings.log_filter,
             "playground": settings.playground,
+            "introspection": settings.introspection,
+            "cors_allowed_origins": settings.cors_allowed_origins,
+            "router_secret": settings.router_secret.as_ref().map(|_| "[redacted]"),
+            "max_query_depth": settings.max_query_depth,
+            "max_query_complexity": settings.max_query_complexity,
+            "max_aliases": settings.max_aliases,
+            "max_root_fields": settings.max_root_fields,
+            "max_directives_per_field": settings.max_directives_per_field,
+            "max_request_body_bytes": settings.max_request_body_bytes,
+            "max_query_bytes": settings.max_query_bytes,
+            "request_timeout_ms": settings.request_timeout_ms,
+            "persisted_queries_capacity": settings.persisted_queries_capacity,
             "database_max_connections": settings.database_max_connections,
+            "match_log_retention_days": settings.match_log_retention_days,
         })
     }
 }

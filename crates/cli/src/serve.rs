@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use std::sync::Arc;
 
-use carematch_api::{ApiOptions, AppState, AuthConfig, Authenticator, Directory};
+use carematch_api::{
+    ApiLimits, ApiOptions, AppState, AuthConfig, Authenticator, Directory, RouterSecret,
+};
 use carematch_matching::Engine;
 use carematch_postal::PostalCodes;
 use carematch_search::ProviderIndex;
@@ -47,6 +49,31 @@ fn auth_config(config: &Config) -> anyhow::Result<AuthConfig> {
         issuer: settings.jwt_issuer.clone(),
         audience: settings.jwt_audience.clone(),
     })
+}
+
+/// The HTTP switches and limits from the settings.
+pub fn api_options(config: &Config) -> ApiOptions {
+    let settings = &config.settings;
+    ApiOptions {
+        playground: settings.playground,
+        introspection: settings.introspection,
+        limits: ApiLimits {
+            max_depth: settings.max_query_depth,
+            max_complexity: settings.max_query_complexity,
+            max_aliases: settings.max_aliases,
+            max_root_fields: settings.max_root_fields,
+            max_directives_per_field: settings.max_directives_per_field,
+            max_body_bytes: settings.max_request_body_bytes,
+            max_query_bytes: settings.max_query_bytes,
+            request_timeout: std::time::Duration::from_millis(settings.request_timeout_ms),
+        },
+        cors_allowed_origins: settings.cors_allowed_origins.clone(),
+        router_secret: settings
+            .router_secret
+            .as_ref()
+            .map(|secret| RouterSecret(secret.expose().to_owned())),
+        persisted_queries_capacity: settings.persisted_queries_capacity,
+    }
 }
 
 pub fn schema_sdl() -> String {
@@ -127,12 +154,7 @@ impl Application {
             engine: Arc::new(engine),
             authenticator,
         };
-        let router = carematch_api::router(
-            state,
-            ApiOptions {
-                playground: config.settings.playground,
-            },
-        );
+        let router = carematch_api::router(state, api_options(config));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {} (CAREMATCH_LISTEN)", config.listen))?;

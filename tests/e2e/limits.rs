@@ -1,0 +1,264 @@
+//! Query and request limits, and the codes of the pipeline's own errors: every request past a
+//! limit gets a clear error with `extensions.code`, and the server answers the next request.
+
+use carematch_tests::{AppOptions, TestApp, error_code, spawn_app, spawn_app_with_settings};
+use serde_json::{Value, json};
+
+async fn post_raw(app: &TestApp, body: impl Into<reqwest::Body>) -> (u16, String, Value) {
+    let response = app
+        .client
+        .post(app.graphql_url())
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, content_type, body)
+}
+
+fn aliases(count: usize, field: &str) -> String {
+    (0..count)
+        .map(|index| format!("a{index}: {field}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test]
+async fn a_query_nested_deeper_than_the_limit_is_query_too_deep() {
+    let app = spawn_app().await;
+    let mut query = "name".to_owned();
+    for _ in 0..16 {
+        query = format!("ofType {{ {query} }}");
+    }
+    let query = format!("{{ __schema {{ types {{ fields {{ type {{ {query} }} }} }} }} }}");
+    let body = app.graphql(&query, json!({})).await;
+    assert_eq!(error_code(&body), Some("QUERY_TOO_DEEP"), "{body}");
+    assert!(body["data"].is_null(), "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn complexity_counts_first_times_the_selection_of_a_page() {
+    let app = spawn_app_with_settings(AppOptions::default(), |settings| {
+        settings.max_query_complexity = 200;
+    })
+    .await;
+    let query = "query($first: Int) { matchProviders(input: { location: { postalCode: \"97205\" } }, first: $first) { edges { cursor node { rank score } } } }";
+    let body = app.graphql(query, json!({ "first": 50 })).await;
+    assert_eq!(error_code(&body), Some("QUERY_TOO_COMPLEX"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("200")
+    );
+    // The same selection for a page of 10 costs five times less and runs.
+    let body = app.graphql(query, json!({ "first": 10 })).await;
+    assert!(body["errors"].is_null(), "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn more_aliases_than_the_limit_is_too_many_aliases() {
+    let app = spawn_app().await;
+    let query = format!(
+        "{{ recommendCare(symptoms: [URINE_LEAKAGE]) {{ {} }} }}",
+        aliases(31, "__typename")
+    );
+    let body = app.graphql(&query, json!({})).await;
+    assert_eq!(error_code(&body), Some("TOO_MANY_ALIASES"), "{body}");
+    // Aliases spread through a fragment count once per spread.
+    let query = format!(
+        "query {{ recommendCare(symptoms: [URINE_LEAKAGE]) {{ ...A ...A }} }} fragment A on CarePlan {{ {} }}",
+        aliases(16, "__typename")
+    );
+    let body = app.graphql(&query, json!({})).await;
+    assert_eq!(error_code(&body), Some("TOO_MANY_ALIASES"), "{body}");
+    let query = format!(
+        "{{ recommendCare(symptoms: [URINE_LEAKAGE]) {{ {} }} }}",
+        aliases(30, "__typename")
+    );
+    let body = app.graphql(&query, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn more_root_fields_than_the_limit_is_too_many_root_fields_typename_included() {
+    let app = spawn_app().await;
+    let body = app
+        .graphql(&format!("{{ {} }}", aliases(11, "__typename")), json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("TOO_MANY_ROOT_FIELDS"), "{body}");
+    let body = app
+        .graphql(&format!("{{ {} }}", aliases(10, "__typename")), json!({}))
+        .await;
+    assert_eq!(body["data"]["a9"], "Query", "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn more_directives_on_a_field_than_the_limit_is_too_many_directives() {
+    let app = spawn_app().await;
+    let directives = "@include(if: true) ".repeat(6);
+    let body = app
+        .graphql(&format!("{{ __typename {directives} }}"), json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("TOO_MANY_DIRECTIVES"), "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn a_query_text_longer_than_the_limit_is_query_too_large() {
+    let app = spawn_app().await;
+    let query = format!("{{ __typename }} # {}", "x".repeat(40 * 1024));
+    let body = app.graphql(&query, json!({})).await;
+    assert_eq!(error_code(&body), Some("QUERY_TOO_LARGE"), "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn a_body_larger_than_the_limit_is_413_with_a_graphql_error_body() {
+    let app = spawn_app().await;
+    let body =
+        json!({ "query": "{ __typename }", "variables": { "padding": "x".repeat(300 * 1024) } });
+    let (status, content_type, body) = post_raw(&app, body.to_string()).await;
+    assert_eq!(status, 413);
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    assert_eq!(error_code(&body), Some("PAYLOAD_TOO_LARGE"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bytes")
+    );
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn a_batch_of_operations_is_refused() {
+    let app = spawn_app().await;
+    let batch = json!([{ "query": "{ __typename }" }, { "query": "{ __typename }" }]);
+    let (status, _, body) = post_raw(&app, batch.to_string()).await;
+    assert_eq!(status, 400);
+    assert_eq!(error_code(&body), Some("BATCHING_NOT_SUPPORTED"), "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn a_request_past_the_timeout_is_request_timeout_and_the_server_stays_up() {
+    let app = spawn_app_with_settings(
+        AppOptions {
+            seed_demo: 300,
+            ..AppOptions::default()
+        },
+        |settings| settings.request_timeout_ms = 1,
+    )
+    .await;
+    // New York, where most demo providers are: the page's provider lookups alone (batched by
+    // a data loader that waits a millisecond) take longer than the deadline.
+    let query = "{ matchProviders(input: { location: { latitude: 40.7128, longitude: -74.006 }, radiusKm: 100, symptoms: [URINE_LEAKAGE, BACK_PAIN, STRESS, POOR_SLEEP] }, first: 50) { totalCount edges { node { provider { id name } } } } }";
+    let body = app.graphql(query, json!({})).await;
+    assert_eq!(error_code(&body), Some("REQUEST_TIMEOUT"), "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn a_syntax_error_is_graphql_parse_failed_with_a_generic_message() {
+    let app = spawn_app().await;
+    let body = app
+        .graphql("{ matchProviders(input: { location: ", json!({}))
+        .await;
+    assert_eq!(error_code(&body), Some("GRAPHQL_PARSE_FAILED"), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("expected") && !message.contains("-->") && !message.contains("location"),
+        "the parser's detail leaked: {message}"
+    );
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_bad_request_with_a_generic_message() {
+    let app = spawn_app().await;
+    for body in [
+        "{\"query\": ",
+        "not json at all",
+        "{\"query\": 42}",
+        "{\"query\": \"{ __typename }\", \"variables\": \"nope\"}",
+    ] {
+        let (status, content_type, answer) = post_raw(&app, body).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(content_type.starts_with("application/json"));
+        assert_eq!(error_code(&answer), Some("BAD_REQUEST"), "{answer}");
+        let message = answer["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            !message.contains("line") && !message.contains("column") && !message.contains("Error("),
+            "serde's detail leaked: {message}"
+        );
+    }
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn a_variable_of_the_wrong_type_is_bad_user_input() {
+    let app = spawn_app().await;
+    let query = "query($first: Int) { matchProviders(input: { location: { postalCode: \"97205\" } }, first: $first) { totalCount } }";
+    let body = app.graphql(query, json!({ "first": "ten" })).await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    let query = "query($input: MatchInput!) { matchProviders(input: $input) { totalCount } }";
+    let body = app
+        .graphql(
+            query,
+            json!({ "input": { "location": { "latitude": "north" } } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn an_unknown_field_is_graphql_validation_failed_and_every_error_has_a_code() {
+    let app = spawn_app().await;
+    let body = app.graphql("{ providerz { id } }", json!({})).await;
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+    let body = app
+        .graphql("query A { __typename } query B { __typename }", json!({}))
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("OPERATION_RESOLUTION_FAILURE"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_mutation_over_get_is_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.graphql_url())
+        .query(&[(
+            "query",
+            "mutation { deleteProvider(id: \"00000000-0000-4000-8000-000000000001\") }",
+        )])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("METHOD_NOT_ALLOWED"), "{body}");
+}
