@@ -411,6 +411,32 @@ mod tests {
     }
 
     #[test]
+    fn api_settings_come_from_the_environment_and_the_router_secret_is_redacted() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env(
+                "CAREMATCH_CORS_ALLOWED_ORIGINS",
+                "[https://app.example.org, http://localhost:3000]",
+            );
+            jail.set_env("CAREMATCH_ROUTER_SECRET", "router-secret-0123456789");
+            jail.set_env("CAREMATCH_INTROSPECTION", "false");
+            jail.set_env("CAREMATCH_MAX_QUERY_DEPTH", "9");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            let settings = &config.settings;
+            assert_eq!(
+                settings.cors_allowed_origins,
+                ["https://app.example.org", "http://localhost:3000"]
+            );
+            assert!(!settings.introspection);
+            assert_eq!(settings.max_query_depth, 9);
+            assert!(!config.redacted().to_string().contains("router-secret"));
+            jail.set_env("CAREMATCH_ROUTER_SECRET", "short");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("CAREMATCH_ROUTER_SECRET"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn an_unknown_key_in_the_file_is_rejected() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("carematch.toml", "lisen = \"0.0.0.0:9000\"\n")?;
