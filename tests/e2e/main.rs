@@ -8,4 +8,5 @@ mod federation;
 mod foundation;
 mod http;
 mod limits;
+mod match_logs;
 mod schema_file;

@@ -468,8 +468,14 @@ fn with_request_data(
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let client = crate::match_log::ClientInfo::from_headers(
+        header_text("apollographql-client-name"),
+        header_text("apollographql-client-version"),
+    );
     request
         .data(crate::schema::RequestAuthorization(authorization))
+        .data(client)
         .data(crate::schema::ProviderLoader::data_loader(
             std::sync::Arc::clone(&state.app.directory.index),
         ))

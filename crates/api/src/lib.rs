@@ -35,4 +35,6 @@ pub struct AppState {
     /// Ranking over the same index.
     pub engine: Arc<Engine>,
     pub authenticator: Authenticator,
+    /// De-identified match logs, queued for the background writer.
+    pub match_log: match_log::MatchLogWriter,
 }

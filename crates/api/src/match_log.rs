@@ -1,10 +1,532 @@
-//! De-identification helpers for the match log: dates are kept only to their ISO week.
+//! The match log: what is kept of each `matchProviders` and `careTeam` request (de-identified
+//! after HIPAA's Safe Harbor method), and the background writer that stores it without ever
+//! making a request wait on the database.
+//!
+//! De-identification happens here, before anything is queued: a [`MatchLogRecord`] holds the
+//! ISO week (never the date), the state and 3-digit postal prefix (never coordinates or the
+//! postal code), a weeks-postpartum bucket, the payer's name (never the plan) and whether text
+//! was given (never the text). The store writes what it is given.
 
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use carematch_domain::{LocationQuery, MatchRequest};
+use carematch_matching::{ProviderMatch, SearchArea};
+use carematch_postal::PostalCodes;
+use carematch_store::{MatchLogRecord, MatchLogResultRecord, Store};
 use chrono::{Datelike, NaiveDate};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 /// The Monday of the ISO week of `date`.
 pub fn week_start(date: NaiveDate) -> NaiveDate {
     date - chrono::Duration::days(i64::from(date.weekday().num_days_from_monday()))
+}
+
+/// 3-digit postal prefixes whose areas hold 20,000 people or fewer (HHS guidance on Safe
+/// Harbor, from 2000 Census data): they are logged as `000`.
+pub const SPARSE_POSTAL_PREFIXES: [&str; 17] = [
+    "036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830", "831", "878",
+    "879", "884", "890", "893",
+];
+
+/// The prefix as logged: `000` for a sparsely populated prefix, the prefix otherwise.
+pub fn safe_postal_prefix(prefix: &str) -> String {
+    if SPARSE_POSTAL_PREFIXES.contains(&prefix) {
+        "000".to_owned()
+    } else {
+        prefix.to_owned()
+    }
+}
+
+/// Weeks postpartum in the buckets analysts use: `0-2`, `2-6`, `6-12`, `12-26`, `26-52`, `52+`
+/// (each includes its lower bound and excludes its upper one).
+pub fn weeks_postpartum_bucket(weeks: u16) -> &'static str {
+    match weeks {
+        0..2 => "0-2",
+        2..6 => "2-6",
+        6..12 => "6-12",
+        12..26 => "12-26",
+        26..52 => "26-52",
+        _ => "52+",
+    }
+}
+
+/// Languages are free text in the contract; one that does not look like a language name
+/// (letters, spaces and hyphens, at most 40 characters) is logged as `other`, so a
+/// language field cannot smuggle a name or a sentence into the log.
+fn safe_language(language: &str) -> String {
+    let key = language.trim().to_lowercase();
+    let looks_like_a_language = !key.is_empty()
+        && key.chars().count() <= 40
+        && key
+            .chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == '-');
+    if looks_like_a_language {
+        key
+    } else {
+        "other".to_owned()
+    }
+}
+
+/// The payer's name, trimmed and capped: it names a company, never a person or a plan.
+fn safe_payer(payer: &str) -> String {
+    payer.trim().chars().take(64).collect()
+}
+
+/// The calling application, from the `apollographql-client-name` and
+/// `apollographql-client-version` headers the router forwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub name: Option<String>,
+    pub version: Option<String>,
+}
+
+impl ClientInfo {
+    /// Keeps at most 64 characters of each header: they name software, not people.
+    pub fn from_headers(name: Option<&str>, version: Option<&str>) -> Self {
+        let clean = |value: Option<&str>| {
+            value
+                .map(|value| value.trim().chars().take(64).collect::<String>())
+                .filter(|value| !value.is_empty())
+        };
+        Self {
+            name: clean(name),
+            version: clean(version),
+        }
+    }
+}
+
+/// How a request was served, beside what it asked and what it got.
+#[derive(Debug, Clone)]
+pub struct ServedRequest {
+    /// `matchProviders` or `careTeam`.
+    pub operation: &'static str,
+    pub latency: Duration,
+    pub cache_hit: bool,
+    pub client: ClientInfo,
+}
+
+/// The de-identified record of one request (its id random, never derived from the input). `results` are the providers she was shown, with
+/// the rank to log each under; `result_count` is how many the engine ranked in all.
+#[allow(clippy::too_many_arguments)]
+pub fn deidentified_record(
+    id: Uuid,
+    today: NaiveDate,
+    request: &MatchRequest,
+    care_types_recommended: Vec<carematch_domain::CareType>,
+    search_area: &SearchArea,
+    result_count: usize,
+    results: &[(u32, &ProviderMatch)],
+    served: ServedRequest,
+) -> MatchLogRecord {
+    let postal_prefix = match &request.location_given_as {
+        LocationQuery::PostalCode(code) => Some(code.prefix3().to_owned()),
+        // Coordinates are never logged: only the prefix of the nearest postal-code centroid,
+        // and none at all outside the US (no state), where the nearest US code says nothing.
+        LocationQuery::Coordinates if request.region.is_some() => PostalCodes::embedded()
+            .nearest(request.origin.latitude(), request.origin.longitude())
+            .map(|entry| entry.code()[..3].to_owned()),
+        LocationQuery::Coordinates => None,
+    }
+    .map(|prefix| safe_postal_prefix(&prefix));
+    MatchLogRecord {
+        id,
+        week_start: week_start(today),
+        state: request
+            .region
+            .as_ref()
+            .map(|region| region.as_str().to_owned()),
+        postal_prefix,
+        radius_km: request.radius.kilometres(),
+        care_types_recommended,
+        care_types_requested: request.care_types.clone().unwrap_or_default(),
+        symptoms: request.symptoms.clone(),
+        warning_signs: request.warning_signs.clone(),
+        birth_type: request.birth_type,
+        weeks_postpartum_bucket: request
+            .weeks_postpartum
+            .map(|weeks| weeks_postpartum_bucket(weeks.weeks()).to_owned()),
+        payer: request
+            .insurance
+            .as_ref()
+            .map(|insurance| safe_payer(&insurance.payer)),
+        has_fsa_or_hsa: request.has_fsa_or_hsa,
+        has_referral: request.has_referral,
+        languages: request
+            .languages
+            .iter()
+            .map(|language| safe_language(language.as_str()))
+            .collect(),
+        modes: request.modes.clone(),
+        text_given: request
+            .text
+            .as_deref()
+            .is_some_and(|text| !text.trim().is_empty()),
+        result_count: u32::try_from(result_count).unwrap_or(u32::MAX),
+        results_within_radius: u32::try_from(search_area.found_within_radius).unwrap_or(u32::MAX),
+        radius_widened: search_area.widened,
+        cache_hit: served.cache_hit,
+        latency_ms: served.latency.as_secs_f64() * 1_000.0,
+        client_name: served.client.name,
+        client_version: served.client.version,
+        operation: served.operation.to_owned(),
+        results: results
+            .iter()
+            .map(|(rank, found)| MatchLogResultRecord {
+                rank: *rank,
+                provider_id: found.provider_id,
+                score: found.score,
+                need_fit: found.breakdown.need_fit,
+                distance: found.breakdown.distance,
+                certification: found.breakdown.certification,
+                payment: found.breakdown.payment,
+                availability: found.breakdown.availability,
+                text: found.breakdown.text,
+                payment_fit: found.payment_fit,
+                beyond_radius: found.beyond_radius,
+            })
+            .collect(),
+    }
+}
+
+/// How long `recordMatchOutcome` waits for its match to leave the writer's queue.
+pub const OUTCOME_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A resolver's record, built once the results are known and queued when the answer is
+/// ready, so the logged latency covers the whole resolver.
+pub(crate) struct PendingMatchLog {
+    record: MatchLogRecord,
+    started: Instant,
+}
+
+impl PendingMatchLog {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        context: &async_graphql::Context<'_>,
+        operation: &'static str,
+        started: Instant,
+        request: &MatchRequest,
+        plan: &carematch_domain::CarePlan,
+        search_area: &SearchArea,
+        result_count: usize,
+        shown: &[(u32, &ProviderMatch)],
+    ) -> Self {
+        let served = ServedRequest {
+            operation,
+            latency: started.elapsed(),
+            // No response cache yet: every answer is computed.
+            cache_hit: false,
+            client: context
+                .data_opt::<ClientInfo>()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let recommended = plan
+            .recommendations
+            .iter()
+            .map(|recommendation| recommendation.care_type)
+            .collect();
+        let record = deidentified_record(
+            Uuid::new_v4(),
+            chrono::Utc::now().date_naive(),
+            request,
+            recommended,
+            search_area,
+            result_count,
+            shown,
+            served,
+        );
+        Self { record, started }
+    }
+
+    /// Queues the record (never waiting) and returns the match id to answer with.
+    pub(crate) fn submit(mut self, writer: &MatchLogWriter) -> Uuid {
+        self.record.latency_ms = self.started.elapsed().as_secs_f64() * 1_000.0;
+        let id = self.record.id;
+        writer.log(self.record);
+        id
+    }
+}
+
+/// Sizes and pacing of the writer.
+#[derive(Debug, Clone)]
+pub struct MatchLogWriterOptions {
+    /// Records waiting to be written; beyond this, new records are counted as dropped.
+    pub queue_capacity: usize,
+    /// Most records per insert transaction.
+    pub max_batch: usize,
+    /// The first wait after a failed insert; it doubles on each failure up to `max_backoff`.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for MatchLogWriterOptions {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 10_000,
+            max_batch: 500,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+enum Message {
+    Record(Box<MatchLogRecord>),
+    /// Answered once every record queued before it is stored.
+    Flush(oneshot::Sender<()>),
+}
+
+/// What the request path and the writer task share.
+struct Shared {
+    /// Ids accepted but not yet committed, so `recordMatchOutcome` can tell a match still in
+    /// the queue from an unknown one.
+    pending: Mutex<HashSet<Uuid>>,
+    /// Records refused because the queue was full (or the writer had stopped).
+    dropped: AtomicU64,
+    /// Records committed.
+    written: AtomicU64,
+    /// Insert attempts that failed and were retried.
+    failed_attempts: AtomicU64,
+}
+
+impl Shared {
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
+        // A panic while holding the lock leaves a plain set behind: still usable.
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The background match-log writer: a bounded queue in front of one task that inserts in
+/// batches. Cheap to clone; clones share the queue.
+///
+/// - The request path calls [`MatchLogWriter::log`], which never waits: a full queue drops
+///   the record, counts it ([`MatchLogWriter::dropped_count`]) and warns.
+/// - A failed insert is retried with exponential backoff, keeping the batch: nothing accepted
+///   is lost while the process lives. Retrying a batch whose commit was in fact applied
+///   doubles nothing (the store skips ids it holds).
+/// - [`MatchLogWriter::shutdown`] writes everything queued, then stops the task.
+#[derive(Clone)]
+pub struct MatchLogWriter {
+    sender: mpsc::Sender<Message>,
+    shared: Arc<Shared>,
+    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for MatchLogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MatchLogWriter")
+            .field("written", &self.written_count())
+            .field("dropped", &self.dropped_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MatchLogWriter {
+    /// Starts the writer task on the current runtime.
+    pub fn start(store: Store, options: MatchLogWriterOptions) -> Self {
+        let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(HashSet::new()),
+            dropped: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            failed_attempts: AtomicU64::new(0),
+        });
+        let task = tokio::spawn(run_writer(store, receiver, Arc::clone(&shared), options));
+        Self {
+            sender,
+            shared,
+            task: Arc::new(Mutex::new(Some(task))),
+        }
+    }
+
+    /// Queues a record without waiting. Returns false when it was dropped (queue full or
+    /// writer stopped); the drop is counted and logged, with no field of the record.
+    pub fn log(&self, record: MatchLogRecord) -> bool {
+        let id = record.id;
+        let operation = record.operation.clone();
+        self.shared.pending().insert(id);
+        match self.sender.try_send(Message::Record(Box::new(record))) {
+            Ok(()) => true,
+            Err(error) => {
+                self.shared.pending().remove(&id);
+                let dropped = self.shared.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                let reason = match error {
+                    mpsc::error::TrySendError::Full(_) => "queue full",
+                    mpsc::error::TrySendError::Closed(_) => "writer stopped",
+                };
+                tracing::warn!(
+                    operation,
+                    reason,
+                    dropped_total = dropped,
+                    "match log dropped"
+                );
+                false
+            }
+        }
+    }
+
+    /// Whether `id` was accepted and is not yet stored.
+    pub fn is_pending(&self, id: Uuid) -> bool {
+        self.shared.pending().contains(&id)
+    }
+
+    /// Waits until every record queued before this call is stored, or `timeout` passes.
+    /// Returns whether the flush completed.
+    pub async fn flush(&self, timeout: Duration) -> bool {
+        let (done, flushed) = oneshot::channel();
+        let queued_and_answered =
+            async { self.sender.send(Message::Flush(done)).await.is_ok() && flushed.await.is_ok() };
+        tokio::time::timeout(timeout, queued_and_answered)
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Writes everything queued and stops the task, waiting at most `timeout` (the database
+    /// may be down). Records still unwritten then are reported in an error log; later calls
+    /// to [`MatchLogWriter::log`] count as dropped.
+    pub async fn shutdown(&self, timeout: Duration) {
+        let flushed = self.flush(timeout).await;
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await;
+        }
+        let unwritten = self.shared.pending().len();
+        if flushed && unwritten == 0 {
+            tracing::info!(
+                written = self.written_count(),
+                dropped = self.dropped_count(),
+                "match log writer flushed and stopped"
+            );
+        } else {
+            tracing::error!(
+                unwritten,
+                timeout_seconds = timeout.as_secs_f64(),
+                "match log writer stopped before writing everything"
+            );
+        }
+    }
+
+    /// Records dropped because the queue was full or the writer had stopped.
+    pub fn dropped_count(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Records stored.
+    pub fn written_count(&self) -> u64 {
+        self.shared.written.load(Ordering::Relaxed)
+    }
+
+    /// Insert attempts that failed and were retried.
+    pub fn failed_attempt_count(&self) -> u64 {
+        self.shared.failed_attempts.load(Ordering::Relaxed)
+    }
+}
+
+async fn run_writer(
+    store: Store,
+    mut receiver: mpsc::Receiver<Message>,
+    shared: Arc<Shared>,
+    options: MatchLogWriterOptions,
+) {
+    let max_batch = options.max_batch.max(1);
+    let mut batch: Vec<MatchLogRecord> = Vec::with_capacity(max_batch);
+    let mut flush_waiters: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = receiver.recv().await {
+        // Take what is already queued, up to a batch, without waiting for more: under load
+        // batches fill while the previous insert runs; when idle a record goes alone.
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Record(record) => batch.push(*record),
+                Message::Flush(waiter) => {
+                    // Everything queued before the flush is in `batch`: write it first.
+                    flush_waiters.push(waiter);
+                    break;
+                }
+            }
+            if batch.len() >= max_batch {
+                break;
+            }
+            next = receiver.try_recv().ok();
+        }
+        if !batch.is_empty() {
+            write_with_retry(&store, &batch, &shared, &options).await;
+            let mut pending = shared.pending();
+            for record in &batch {
+                pending.remove(&record.id);
+            }
+            drop(pending);
+            batch.clear();
+        }
+        for waiter in flush_waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+    }
+}
+
+/// Inserts `batch`, retrying every failure with exponential backoff until it lands. Every
+/// error is retried, not only the ones the store calls transient: a SQLite file locked by
+/// another process or a PostgreSQL connection cut mid-statement read as plain database errors.
+/// A batch that can never land (a broken schema) blocks the writer; the queue then fills and
+/// the dropped counter and error logs say so.
+async fn write_with_retry(
+    store: &Store,
+    batch: &[MatchLogRecord],
+    shared: &Shared,
+    options: &MatchLogWriterOptions,
+) {
+    let mut backoff = options.initial_backoff;
+    let mut attempt: u32 = 1;
+    loop {
+        match store.insert_match_logs(batch).await {
+            Ok(inserted) => {
+                shared
+                    .written
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                if attempt > 1 {
+                    tracing::info!(
+                        records = batch.len(),
+                        inserted,
+                        attempt,
+                        "match logs written after retrying"
+                    );
+                }
+                return;
+            }
+            Err(error) => {
+                shared.failed_attempts.fetch_add(1, Ordering::Relaxed);
+                let error_chain = error_chain(&error);
+                if error.is_transient() {
+                    tracing::warn!(error = %error_chain, records = batch.len(), attempt, retry_in_ms = backoff.as_millis() as u64, "match logs not written: database unavailable, retrying");
+                } else {
+                    tracing::error!(error = %error_chain, records = batch.len(), attempt, retry_in_ms = backoff.as_millis() as u64, "match logs not written, retrying");
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(options.max_backoff);
+                attempt = attempt.saturating_add(1);
+            }
+        }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -22,5 +544,53 @@ mod tests {
         assert_eq!(week_start(monday), monday);
         let sunday = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
         assert_eq!(week_start(sunday), monday);
+    }
+
+    #[test]
+    fn weeks_postpartum_fall_in_buckets_that_include_their_lower_bound() {
+        let cases = [
+            (0, "0-2"),
+            (1, "0-2"),
+            (2, "2-6"),
+            (5, "2-6"),
+            (6, "6-12"),
+            (11, "6-12"),
+            (12, "12-26"),
+            (25, "12-26"),
+            (26, "26-52"),
+            (51, "26-52"),
+            (52, "52+"),
+            (104, "52+"),
+        ];
+        for (weeks, bucket) in cases {
+            assert_eq!(weeks_postpartum_bucket(weeks), bucket, "{weeks} weeks");
+        }
+    }
+
+    #[test]
+    fn every_sparse_prefix_hhs_lists_is_written_as_000_and_others_are_kept() {
+        for prefix in SPARSE_POSTAL_PREFIXES {
+            assert_eq!(safe_postal_prefix(prefix), "000", "{prefix}");
+        }
+        assert_eq!(safe_postal_prefix("972"), "972");
+        assert_eq!(safe_postal_prefix("100"), "100");
+    }
+
+    #[test]
+    fn a_language_that_is_not_a_language_name_is_logged_as_other() {
+        assert_eq!(safe_language(" Spanish "), "spanish");
+        assert_eq!(safe_language("Haitian Creole"), "haitian creole");
+        assert_eq!(safe_language("my name is Jane, call 555-0100"), "other");
+        assert_eq!(safe_language(&"a".repeat(41)), "other");
+    }
+
+    #[test]
+    fn client_headers_are_trimmed_capped_and_empty_means_none() {
+        let client = ClientInfo::from_headers(Some(" web "), Some(""));
+        assert_eq!(client.name.as_deref(), Some("web"));
+        assert_eq!(client.version, None);
+        let long = "x".repeat(100);
+        let client = ClientInfo::from_headers(Some(&long), None);
+        assert_eq!(client.name.map(|name| name.len()), Some(64));
     }
 }

@@ -11,6 +11,7 @@ use carematch_search::ProviderIndex;
 use carematch_store::StoreError;
 
 use crate::inputs::ProviderInput;
+use crate::match_log::{OUTCOME_FLUSH_TIMEOUT, PendingMatchLog};
 use crate::matches::{
     CareTeam, CareTeamMember, Cursor, MAX_PAGE_SIZE, MatchEdge, MatchInput, MatchResult, PageInfo,
     fingerprint, to_match,
@@ -93,12 +94,14 @@ impl QueryRoot {
             .engine
             .validate_request(input.into())
             .map_err(|error| ApiError::invalid("input", error))?;
+        let started = std::time::Instant::now();
         let request_fingerprint = fingerprint(&request);
         let start = match after {
             Some(cursor) => Cursor::decode(&cursor, request_fingerprint)?.rank,
             None => 0,
         };
         let engine = Arc::clone(&state.engine);
+        let logged_request = request.clone();
         let results = tokio::task::spawn_blocking(move || engine.match_providers(&request))
             .await
             .map_err(|error| ApiError::internal(&error))?
@@ -112,6 +115,17 @@ impl QueryRoot {
             .take(first as usize)
             .cloned()
             .collect();
+        let shown: Vec<_> = page.iter().map(|found| (found.rank, found)).collect();
+        let match_log = PendingMatchLog::new(
+            context,
+            "matchProviders",
+            started,
+            &logged_request,
+            &results.plan,
+            &results.search_area,
+            total,
+            &shown,
+        );
         let loader = context.data_unchecked::<DataLoader<ProviderLoader>>();
         let mut providers = loader
             .load_many(page.iter().map(|found| found.provider_id))
@@ -140,7 +154,7 @@ impl QueryRoot {
         };
         let widened = results.search_area.widened;
         Ok(MatchResult {
-            match_id: ID(uuid::Uuid::new_v4().to_string()),
+            match_id: ID(match_log.submit(&state.match_log).to_string()),
             plan: results.plan.into(),
             total_count: i32::try_from(total).unwrap_or(i32::MAX),
             edges,
@@ -159,11 +173,31 @@ impl QueryRoot {
             .engine
             .validate_request(input.into())
             .map_err(|error| ApiError::invalid("input", error))?;
+        let started = std::time::Instant::now();
         let engine = Arc::clone(&state.engine);
+        let logged_request = request.clone();
         let team = tokio::task::spawn_blocking(move || engine.care_team(&request))
             .await
             .map_err(|error| ApiError::internal(&error))?
             .map_err(|error| ApiError::internal(&error))?;
+        // Each member comes from its own ranked list: the log ranks members by team order.
+        let shown: Vec<_> = team
+            .members
+            .iter()
+            .filter_map(|member| member.provider_match.as_ref())
+            .zip(1..)
+            .map(|(found, position)| (position, found))
+            .collect();
+        let match_log = PendingMatchLog::new(
+            context,
+            "careTeam",
+            started,
+            &logged_request,
+            &team.plan,
+            &team.search_area,
+            shown.len(),
+            &shown,
+        );
         let loader = context.data_unchecked::<DataLoader<ProviderLoader>>();
         let ids = team
             .members
@@ -186,7 +220,7 @@ impl QueryRoot {
             })
             .collect();
         Ok(CareTeam {
-            match_id: ID(uuid::Uuid::new_v4().to_string()),
+            match_id: ID(match_log.submit(&state.match_log).to_string()),
             plan: team.plan.into(),
             members,
             search_area: team.search_area.into(),
@@ -347,6 +381,10 @@ impl MutationRoot {
             outcome: outcome.into(),
             recorded_week: crate::match_log::week_start(chrono::Utc::now().date_naive()),
         };
+        // A match still queued for the log is not in the database yet: write it first.
+        if state.match_log.is_pending(match_id) {
+            state.match_log.flush(OUTCOME_FLUSH_TIMEOUT).await;
+        }
         match state.directory.store.insert_match_outcome(&record).await {
             Ok(()) => Ok(true),
             Err(StoreError::UnknownMatch(_)) => Err(ApiError::NotFound.into()),
@@ -402,10 +440,7 @@ pub fn build_schema_with(state: AppState, options: &crate::ApiOptions) -> Carema
         builder.finish()
     } else {
         // Suggestions ("did you mean ...") would reveal the schema field by field.
-        builder
-            .disable_introspection()
-            .disable_suggestions()
-            .finish()
+        builder.disable_introspection().disable_suggestions().finish()
     }
 }
 

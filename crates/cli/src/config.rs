@@ -232,6 +232,12 @@ impl Config {
                 problem: "must be at least 1".into(),
             });
         }
+        if settings.match_log_retention_days == 0 {
+            return Err(ConfigError::InvalidSetting {
+                setting: "CAREMATCH_MATCH_LOG_RETENTION_DAYS",
+                problem: "must be at least 1".into(),
+            });
+        }
         if settings.database_max_connections == 0 {
             return Err(ConfigError::InvalidSetting {
                 setting: "CAREMATCH_DATABASE_MAX_CONNECTIONS",

@@ -86,7 +86,12 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     address: SocketAddr,
+    /// Flushed after the server stops, so no match log of a served request is lost.
+    match_log: carematch_api::match_log::MatchLogWriter,
 }
+
+/// How long a stopping server waits for the match-log writer (the database may be down).
+const MATCH_LOG_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Application {
     /// Connects, migrates (unless told not to), seeds an empty database, brings the local
@@ -149,10 +154,15 @@ impl Application {
         .context("ranking configuration")?;
         let authenticator = Authenticator::new(auth_config(config)?)
             .map_err(|problem| anyhow::anyhow!("CAREMATCH_JWT_PUBLIC_KEY_FILE: {problem}"))?;
+        let match_log = carematch_api::match_log::MatchLogWriter::start(
+            directory.store.clone(),
+            carematch_api::match_log::MatchLogWriterOptions::default(),
+        );
         let state = AppState {
             directory,
             engine: Arc::new(engine),
             authenticator,
+            match_log: match_log.clone(),
         };
         let router = carematch_api::router(state, api_options(config));
         let listener = TcpListener::bind(config.listen)
@@ -163,6 +173,7 @@ impl Application {
             listener,
             router,
             address,
+            match_log,
         })
     }
 
@@ -176,9 +187,12 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.address, "listening");
-        carematch_api::serve(self.listener, self.router, shutdown)
+        let served = carematch_api::serve(self.listener, self.router, shutdown)
             .await
-            .context("serving HTTP")?;
+            .context("serving HTTP");
+        // In-flight requests have finished: write every match log they queued.
+        self.match_log.shutdown(MATCH_LOG_SHUTDOWN_TIMEOUT).await;
+        served?;
         tracing::info!("stopped");
         Ok(())
     }
