@@ -340,3 +340,77 @@ async fn persisted_queries_register_then_hit_over_get_and_post() {
         .unwrap();
     assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
 }
+
+#[tokio::test]
+async fn an_inline_trace_is_answered_when_the_router_asks_for_ftv1() {
+    use carematch_api::ftv1::proto::NodeId;
+    let app = spawn_app().await;
+    let query = json!({ "query": "{ recommendCare(symptoms: [URINE_LEAKAGE]) { recommendations { careType } } stress: recommendCare(symptoms: [STRESS]) { urgent { message } } }" });
+    let body: Value = app
+        .client
+        .post(app.graphql_url())
+        .header("apollo-federation-include-trace", "ftv1")
+        .json(&query)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body["errors"].is_null(), "{body}");
+    let encoded = body["extensions"]["ftv1"].as_str().expect("ftv1 extension");
+    let trace = carematch_api::ftv1::decode_trace(encoded).expect("a protobuf Trace");
+    let (start, end) = (trace.start_time.unwrap(), trace.end_time.unwrap());
+    assert!((end.seconds, end.nanos) >= (start.seconds, start.nanos));
+    assert!(trace.duration_ns > 0);
+    let root = trace.root.expect("root node");
+    let named = |nodes: &[carematch_api::ftv1::proto::Node], name: &str| {
+        nodes
+            .iter()
+            .find(|node| node.id == Some(NodeId::ResponseName(name.to_owned())))
+            .cloned()
+            .unwrap_or_else(|| panic!("no node {name}"))
+    };
+    let field = named(&root.child, "recommendCare");
+    assert_eq!(field.parent_type, "Query");
+    assert_eq!(field.r#type, "CarePlan!");
+    assert!(field.end_time >= field.start_time);
+    assert!(field.original_field_name.is_empty());
+    let aliased = named(&root.child, "stress");
+    assert_eq!(aliased.original_field_name, "recommendCare");
+    // A list field has one index node per element, and the element's fields under it.
+    let recommendations = named(&field.child, "recommendations");
+    assert_eq!(recommendations.parent_type, "CarePlan");
+    let first = &recommendations.child[0];
+    assert_eq!(first.id, Some(NodeId::Index(0)));
+    let care_type = named(&first.child, "careType");
+    assert_eq!(care_type.parent_type, "CareRecommendation");
+    // Without the header there is no trace.
+    let body: Value = app
+        .client
+        .post(app.graphql_url())
+        .json(&query)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body["extensions"]["ftv1"].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn the_subgraph_sdl_tags_public_and_admin_fields_and_hides_internal_ones() {
+    let app = production_like_app().await;
+    let body = app.graphql("{ _service { sdl } }", json!({})).await;
+    let sdl = body["data"]["_service"]["sdl"].as_str().unwrap();
+    assert!(sdl.contains("@tag(name: \"public\")"), "{sdl}");
+    assert!(sdl.contains("@tag(name: \"admin\")"), "{sdl}");
+    assert!(
+        sdl.contains("indexedProviderCount: Int! @inaccessible"),
+        "{sdl}"
+    );
+    // Operators querying the subgraph directly still get the internal field.
+    let body = app.graphql("{ indexedProviderCount }", json!({})).await;
+    assert_eq!(body["data"]["indexedProviderCount"], 0, "{body}");
+}

@@ -439,7 +439,13 @@ async fn execute(
     {
         return graphql_response(async_graphql::Response::from_errors(vec![error]), format);
     }
-    let request = with_request_data(state, headers, request);
+    let mut request = with_request_data(state, headers, request);
+    if headers
+        .get(crate::ftv1::INCLUDE_TRACE_HEADER)
+        .is_some_and(|value| value.as_bytes() == crate::ftv1::FTV1.as_bytes())
+    {
+        request = request.data(crate::ftv1::TraceRequested);
+    }
     let mut response =
         match tokio::time::timeout(limits.request_timeout, state.schema.execute(request)).await {
             Ok(response) => response,

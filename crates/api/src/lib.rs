@@ -8,6 +8,7 @@ pub mod apq;
 pub mod auth;
 mod directory;
 mod error;
+pub mod ftv1;
 mod http;
 mod inputs;
 pub mod limits;

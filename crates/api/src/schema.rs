@@ -71,6 +71,7 @@ impl QueryRoot {
     /// and telehealth, online and nearest-beyond-radius providers are offered, marked as such.
     // A page costs its selection once per edge: `first` (1 to 50, default 10) times the child.
     #[graphql(
+        tag = "public",
         complexity = "first.unwrap_or(10).clamp(1, MAX_PAGE_SIZE) as usize * child_complexity"
     )]
     async fn match_providers(
@@ -167,6 +168,7 @@ impl QueryRoot {
 
     /// The best provider for each recommended care type: her care team. No provider is on
     /// the team twice; members are ordered by care priority.
+    #[graphql(tag = "public")]
     async fn care_team(&self, context: &Context<'_>, input: MatchInput) -> Result<CareTeam> {
         let state = context.data_unchecked::<AppState>();
         let request = state
@@ -231,6 +233,7 @@ impl QueryRoot {
     /// Triage only: which care types fit these needs, and the safety notes. Warning signs put
     /// urgent guidance first; they never change which care is recommended.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(tag = "public")]
     async fn recommend_care(
         &self,
         symptoms: Vec<Symptom>,
@@ -264,9 +267,18 @@ impl QueryRoot {
     }
 
     /// One provider by id; null when there is none.
+    #[graphql(tag = "public")]
     async fn provider(&self, context: &Context<'_>, id: ID) -> Result<Option<Provider>> {
         let id = domain::ProviderId::parse(&id).map_err(|error| ApiError::invalid("", error))?;
         load_provider(context, id).await
+    }
+
+    /// Internal, for operators querying this subgraph directly: how many providers this
+    /// replica's search index holds. `@inaccessible`: the supergraph never exposes it to apps.
+    #[graphql(inaccessible)]
+    async fn indexed_provider_count(&self, context: &Context<'_>) -> i32 {
+        let state = context.data_unchecked::<AppState>();
+        i32::try_from(state.directory.index.len()).unwrap_or(i32::MAX)
     }
 
     /// Federation: resolves `Provider` references from other subgraphs by id. An unknown id
@@ -315,6 +327,7 @@ pub struct MutationRoot;
 impl MutationRoot {
     /// Admin only (`Authorization: Bearer <JWT>` with `role: "admin"`). Creates or replaces a
     /// provider and returns it; the change is searchable on return. Every write is audited.
+    #[graphql(tag = "admin")]
     async fn upsert_provider(
         &self,
         context: &Context<'_>,
@@ -344,6 +357,7 @@ impl MutationRoot {
     }
 
     /// Admin only (bearer token). Deletes a provider; false when there was none.
+    #[graphql(tag = "admin")]
     async fn delete_provider(&self, context: &Context<'_>, id: ID) -> Result<bool> {
         let state = context.data_unchecked::<AppState>();
         let admin = require_admin(context)?;
@@ -357,6 +371,7 @@ impl MutationRoot {
 
     /// What the mother did with a match; joins the match log for analysts. An unknown
     /// `matchId` is `NOT_FOUND`.
+    #[graphql(tag = "public")]
     async fn record_match_outcome(
         &self,
         context: &Context<'_>,
@@ -435,12 +450,16 @@ pub fn build_schema_with(state: AppState, options: &crate::ApiOptions) -> Carema
         .extension(crate::limits::RequestGuard::new(
             limits.clone(),
             options.introspection,
-        ));
+        ))
+        .extension(crate::ftv1::FederatedTracing);
     if options.introspection {
         builder.finish()
     } else {
         // Suggestions ("did you mean ...") would reveal the schema field by field.
-        builder.disable_introspection().disable_suggestions().finish()
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
     }
 }
 
