@@ -414,3 +414,37 @@ async fn the_subgraph_sdl_tags_public_and_admin_fields_and_hides_internal_ones()
     let body = app.graphql("{ indexedProviderCount }", json!({})).await;
     assert_eq!(body["data"]["indexedProviderCount"], 0, "{body}");
 }
+
+/// graphql-js's `getIntrospectionQuery()`, as codegen tools and the playground send it.
+const INTROSPECTION_QUERY: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) {
+    name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+  }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }
+}"#;
+
+#[tokio::test]
+async fn the_standard_introspection_query_fits_the_default_limits() {
+    let app = spawn_app().await;
+    let body = app.graphql(INTROSPECTION_QUERY, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert!(body["data"]["__schema"]["types"].as_array().unwrap().len() > 20);
+}
