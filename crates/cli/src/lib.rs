@@ -1,10 +1,11 @@
 //! The `carematch` command: configuration, wiring of store, index and API, and the
-//! subcommands (`serve`, `migrate`, `seed-demo`, `import`, `export`, `schema`).
+//! subcommands (`serve`, `migrate`, `seed-demo`, `import`, `export`, `schema`, `token`, `logs`).
 //!
 //! This is the only crate that uses `anyhow`: below it, every crate has its own error enum.
 
 pub mod config;
 pub mod import;
+mod logs;
 pub mod seed;
 mod serve;
 mod telemetry;
@@ -55,6 +56,11 @@ enum Command {
     Export { file: PathBuf },
     /// Print the GraphQL schema (the subgraph SDL).
     Schema,
+    /// Match logs for analysts: export them, or delete the ones past retention.
+    Logs {
+        #[command(subcommand)]
+        command: logs::LogsCommand,
+    },
     /// Mint a bearer token for local admin use (needs CAREMATCH_JWT_SECRET).
     Token {
         /// Give the token the admin role (the only role carematch checks).
@@ -159,6 +165,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("exported {count} providers to {}", file.display());
                 Ok(ExitCode::SUCCESS)
             }
+            Command::Logs { command } => logs::run(&config, command).await,
             Command::Schema | Command::Token { .. } => {
                 unreachable!("handled before the runtime starts")
             }
