@@ -548,3 +548,60 @@ async fn readyz(State(state): State<RouterState>) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn internal_errors_carry_the_http_request_id() {
+        let error = REQUEST_ID
+            .scope("frontend-req-7".to_owned(), async {
+                crate::ApiError::internal_message("the index is gone")
+            })
+            .await;
+        assert!(
+            matches!(&error, crate::ApiError::Internal { request_id } if request_id == "frontend-req-7"),
+            "{error:?}"
+        );
+        // Outside a request, a fresh id.
+        assert!(matches!(
+            crate::ApiError::internal_message("x"),
+            crate::ApiError::Internal { request_id } if uuid::Uuid::parse_str(&request_id).is_ok()
+        ));
+    }
+
+    #[test]
+    fn an_error_without_a_code_becomes_an_internal_error_with_the_request_id() {
+        let mut errors = vec![
+            async_graphql::ServerError::new("something async-graphql said", None),
+            async_graphql::ServerError::new("Unknown operation named \"B\"", None),
+            coded_error(codes::BAD_USER_INPUT, "first: must be between 1 and 50"),
+        ];
+        ensure_codes(&mut errors, "req-9");
+        assert_eq!(
+            error_code(&errors[0]).as_deref(),
+            Some("INTERNAL_SERVER_ERROR")
+        );
+        assert_eq!(errors[0].message, "internal error (request id req-9)");
+        assert_eq!(
+            errors[0]
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("requestId")),
+            Some(&async_graphql::Value::from("req-9"))
+        );
+        assert_eq!(
+            error_code(&errors[1]).as_deref(),
+            Some("OPERATION_RESOLUTION_FAILURE")
+        );
+        assert_eq!(error_code(&errors[2]).as_deref(), Some("BAD_USER_INPUT"));
+    }
+
+    #[test]
+    fn the_router_secret_comparison_needs_every_byte() {
+        assert!(constant_time_equal(b"secret-value", b"secret-value"));
+        assert!(!constant_time_equal(b"secret-value", b"secret-valuf"));
+        assert!(!constant_time_equal(b"secret", b"secret-value"));
+    }
+}
