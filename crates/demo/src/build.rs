@@ -53,13 +53,22 @@ fn draw_id(rng: &mut ChaCha8Rng) -> ProviderId {
     ProviderId::from_uuid(uuid::Builder::from_random_bytes(bytes).into_uuid())
 }
 
-/// A valid NPI: a leading 1 or 2 and eight random digits, then the Luhn check digit computed
-/// with the prefix 80840 (CMS, "NPI check digit").
-pub fn draw_npi(rng: &mut ChaCha8Rng) -> String {
+/// A valid NPI for the provider at `index` of stream `seed`: nine payload digits from 100000000
+/// to 999999999, then the Luhn check digit computed with the prefix 80840 (CMS, "NPI check
+/// digit"). The payload is an affine map of the index modulo 900,000,000 with a multiplier
+/// coprime to it, so no two providers of one seed share an NPI (random draws collided from
+/// about half a million NPIs on, which the store rightly refuses).
+pub fn npi_for(seed: u64, index: u64) -> String {
+    const SPAN: u64 = 900_000_000;
+    // 48,271 is prime and divides neither 2, 3 nor 5, the prime factors of SPAN.
+    const MULTIPLIER: u64 = 48_271;
+    let offset = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) % SPAN;
+    let payload = 100_000_000 + (offset + (index % SPAN) * MULTIPLIER) % SPAN;
     let mut digits = [0_u8; 9];
-    digits[0] = rng.random_range(1..=2);
-    for digit in &mut digits[1..] {
-        *digit = rng.random_range(0..=9);
+    let mut rest = payload;
+    for digit in digits.iter_mut().rev() {
+        *digit = (rest % 10) as u8;
+        rest /= 10;
     }
     let mut text: String = digits
         .iter()
@@ -231,7 +240,7 @@ pub fn draw(seed: u64, index: u64, postal: PostalCodes) -> Option<Drawn> {
     } else {
         main.practice_npi_share
     };
-    let npi = (clinical && rng.random_bool(npi_share)).then(|| draw_npi(&mut rng));
+    let npi = (clinical && rng.random_bool(npi_share)).then(|| npi_for(seed, index));
 
     let insurance = if rng.random_bool(main.in_network_share) {
         draw_insurance(&mut rng, main, state_code)

@@ -317,10 +317,21 @@ fn the_state_table_is_sorted_complete_and_its_borders_are_symmetric() {
 fn npi_check_digits_follow_the_cms_example_and_every_drawn_npi_parses() {
     // CMS's worked example: 123456789 has check digit 3.
     assert_eq!(build::npi_check_digit(&[1, 2, 3, 4, 5, 6, 7, 8, 9]), 3);
-    let mut rng = ChaCha8Rng::seed_from_u64(3);
-    for _ in 0..2_000 {
-        let npi = build::draw_npi(&mut rng);
+    for index in 0..2_000 {
+        let npi = build::npi_for(3, index);
         assert!(Npi::parse(&npi).is_ok(), "{npi}");
+    }
+}
+
+#[test]
+fn npis_never_repeat_within_a_seed() {
+    // Random draws collided at about half a million; a million indexes must all differ.
+    let mut seen = std::collections::HashSet::new();
+    for index in 0..1_000_000 {
+        assert!(
+            seen.insert(build::npi_for(42, index)),
+            "index {index} repeats an NPI"
+        );
     }
 }
 
