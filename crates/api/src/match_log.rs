@@ -584,6 +584,109 @@ mod tests {
         assert_eq!(safe_language(&"a".repeat(41)), "other");
     }
 
+    fn record(n: u128) -> MatchLogRecord {
+        MatchLogRecord {
+            id: Uuid::from_u128(n),
+            week_start: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            state: Some("OR".into()),
+            postal_prefix: Some("972".into()),
+            radius_km: 25.0,
+            care_types_recommended: Vec::new(),
+            care_types_requested: Vec::new(),
+            symptoms: Vec::new(),
+            warning_signs: Vec::new(),
+            birth_type: None,
+            weeks_postpartum_bucket: None,
+            payer: None,
+            has_fsa_or_hsa: false,
+            has_referral: false,
+            languages: Vec::new(),
+            modes: Vec::new(),
+            text_given: false,
+            result_count: 0,
+            results_within_radius: 0,
+            radius_widened: false,
+            cache_hit: false,
+            latency_ms: 1.0,
+            client_name: None,
+            client_version: None,
+            operation: "matchProviders".into(),
+            results: Vec::new(),
+        }
+    }
+
+    async fn memory_store() -> Store {
+        let store = Store::connect("sqlite::memory:", &carematch_store::StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_and_counts_the_overflow_and_writes_what_it_accepted() {
+        let store = memory_store().await;
+        let options = MatchLogWriterOptions {
+            queue_capacity: 2,
+            ..MatchLogWriterOptions::default()
+        };
+        let writer = MatchLogWriter::start(store.clone(), options);
+        // The test runtime runs one task at a time: the writer cannot drain before we yield.
+        let accepted: Vec<bool> = (1..=5).map(|n| writer.log(record(n))).collect();
+        assert_eq!(accepted, [true, true, false, false, false]);
+        assert_eq!(writer.dropped_count(), 3);
+        assert!(writer.is_pending(Uuid::from_u128(1)));
+        assert!(
+            !writer.is_pending(Uuid::from_u128(3)),
+            "a dropped record is not pending"
+        );
+
+        assert!(writer.flush(Duration::from_secs(5)).await);
+        assert_eq!(writer.written_count(), 2);
+        assert!(!writer.is_pending(Uuid::from_u128(1)));
+        assert!(store.match_exists(Uuid::from_u128(2)).await.unwrap());
+        assert!(!store.match_exists(Uuid::from_u128(3)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn shutdown_writes_everything_queued_and_later_records_count_as_dropped() {
+        let store = memory_store().await;
+        let writer = MatchLogWriter::start(store.clone(), MatchLogWriterOptions::default());
+        for n in 1..=1_200 {
+            assert!(writer.log(record(n)));
+        }
+        writer.shutdown(Duration::from_secs(30)).await;
+        assert_eq!(writer.written_count(), 1_200);
+        for n in [1, 600, 1_200] {
+            assert!(store.match_exists(Uuid::from_u128(n)).await.unwrap());
+        }
+        assert!(!writer.log(record(5_000)));
+        assert_eq!(writer.dropped_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_insert_is_retried_until_the_database_is_back() {
+        // No tables until `migrate`: every insert fails until then, as with a database down.
+        let store = Store::connect("sqlite::memory:", &carematch_store::StoreOptions::default())
+            .await
+            .unwrap();
+        let options = MatchLogWriterOptions {
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(40),
+            ..MatchLogWriterOptions::default()
+        };
+        let writer = MatchLogWriter::start(store.clone(), options);
+        assert!(writer.log(record(1)));
+        while writer.failed_attempt_count() < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(writer.is_pending(Uuid::from_u128(1)), "kept while failing");
+        store.migrate().await.unwrap();
+        assert!(writer.flush(Duration::from_secs(5)).await);
+        assert!(store.match_exists(Uuid::from_u128(1)).await.unwrap());
+        assert_eq!(writer.written_count(), 1);
+    }
+
     #[test]
     fn client_headers_are_trimmed_capped_and_empty_means_none() {
         let client = ClientInfo::from_headers(Some(" web "), Some(""));
