@@ -1,4 +1,5 @@
-//! Measures batch upsert throughput (the seeding and import path). Ignored by default; run:
+//! Measures batch upsert throughput (the seeding and import path) and match-log batch inserts
+//! (the match-log writer's path). Ignored by default; run:
 //! `cargo test -p carematch-store --release --test throughput -- --ignored --nocapture`
 //! (with `TEST_DATABASE_URL` set to include PostgreSQL; `THROUGHPUT_PROVIDERS` sets the count).
 
@@ -9,7 +10,8 @@ mod support;
 
 use std::time::Instant;
 
-use carematch_domain::Provider;
+use carematch_domain::{CareMode, CareType, PaymentFit, Provider, Symptom};
+use carematch_store::{MatchLogRecord, MatchLogResultRecord};
 use support::{TestContext, full_provider, minimal_provider};
 
 const BATCH_SIZE: usize = 1_000;
@@ -72,4 +74,88 @@ async fn batch_upsert_throughput_on_sqlite() {
 #[ignore = "a measurement, not a check: run it with --ignored --nocapture"]
 async fn batch_upsert_throughput_on_postgres() {
     support::run_on_postgres(measure).await;
+}
+
+/// What the writer sends: a request with a page of 10 results, in batches of 500 (its default).
+fn match_logs(count: usize) -> Vec<MatchLogRecord> {
+    let week = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    (0..count as u128)
+        .map(|n| MatchLogRecord {
+            id: uuid::Uuid::from_u128(n + 1),
+            week_start: week,
+            state: Some("OR".into()),
+            postal_prefix: Some("972".into()),
+            radius_km: 25.0,
+            care_types_recommended: vec![CareType::PelvicFloorPhysicalTherapy, CareType::Doula],
+            care_types_requested: Vec::new(),
+            symptoms: vec![Symptom::UrineLeakage, Symptom::LowMood],
+            warning_signs: Vec::new(),
+            birth_type: None,
+            weeks_postpartum_bucket: Some("6-12".into()),
+            payer: Some("Aetna".into()),
+            has_fsa_or_hsa: false,
+            has_referral: false,
+            languages: vec!["english".into()],
+            modes: vec![CareMode::InPerson],
+            text_given: false,
+            result_count: 42,
+            results_within_radius: 12,
+            radius_widened: false,
+            cache_hit: false,
+            latency_ms: 3.5,
+            client_name: Some("web".into()),
+            client_version: Some("1.0.0".into()),
+            operation: "matchProviders".into(),
+            results: (1..=10)
+                .map(|rank| MatchLogResultRecord {
+                    rank,
+                    provider_id: support::provider_id(u128::from(rank)),
+                    score: 0.5,
+                    need_fit: 1.0,
+                    distance: 0.5,
+                    certification: 1.0,
+                    payment: 1.0,
+                    availability: 1.0,
+                    text: 0.0,
+                    payment_fit: PaymentFit::InNetwork,
+                    beyond_radius: false,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+async fn measure_match_logs(ctx: TestContext) {
+    const WRITER_BATCH: usize = 500;
+    let count: usize = std::env::var("THROUGHPUT_MATCH_LOGS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(20_000);
+    let logs = match_logs(count);
+    let backend = ctx.store.backend_name();
+    let started = Instant::now();
+    for batch in logs.chunks(WRITER_BATCH) {
+        ctx.store.insert_match_logs(batch).await.unwrap();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{backend} match logs: {count} (10 results each) in batches of {WRITER_BATCH} in {seconds:.2} s = {:.0} logs/s",
+        count as f64 / seconds
+    );
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM match_logs").await,
+        count as i64
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run it with --ignored --nocapture"]
+async fn match_log_insert_throughput_on_sqlite() {
+    support::run_on_sqlite(measure_match_logs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run it with --ignored --nocapture"]
+async fn match_log_insert_throughput_on_postgres() {
+    support::run_on_postgres(measure_match_logs).await;
 }
