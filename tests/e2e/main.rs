@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod contract;
 mod federation;
 mod foundation;
 mod http;
