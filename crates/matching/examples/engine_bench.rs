@@ -9,6 +9,13 @@
 //! The query mix: metro points (the demo's metros, jittered) and rural points (random postal
 //! codes), radii 10/25/50 km, one to three symptoms or an asked-for care type, with and
 //! without insurance, with and without text. Each query is distinct and nothing is cached.
+//!
+//! `engine_bench postgis DIR COUNT QUERIES DATABASE_URL` is the PostGIS comparison: it writes
+//! the same COUNT demo providers to PostGIS with COPY (one row per provider location, plus one
+//! row per telehealth licence state or open online group), indexes, clusters and vacuums them,
+//! then runs
+//! the same query mix through the engine (reopening the index in DIR, built by `build`) and as
+//! one prepared SQL statement on one connection, and prints both sets of percentiles.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,7 +59,16 @@ fn main() -> Result<(), AnyError> {
             Path::new(&argument(&arguments, 1)?),
             argument(&arguments, 2)?.parse()?,
         ),
-        _ => Err("usage: engine_bench all|build|query DIR [COUNT] [QUERIES]".into()),
+        Some("postgis") => postgis::run(
+            Path::new(&argument(&arguments, 1)?),
+            argument(&arguments, 2)?.parse()?,
+            argument(&arguments, 3)?.parse()?,
+            &argument(&arguments, 4)?,
+        ),
+        _ => Err(
+            "usage: engine_bench all|build|query DIR [COUNT] [QUERIES] | postgis DIR COUNT QUERIES URL"
+                .into(),
+        ),
     }
 }
 
@@ -306,4 +322,461 @@ fn query_mix(engine: &Engine, count: usize) -> Result<Vec<MatchRequest>, AnyErro
         }
     }
     Ok(requests)
+}
+
+/// The PostGIS comparison: the same providers and the same query mix, as SQL.
+mod postgis {
+    use std::fmt::Write as _;
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use carematch_domain::{
+        CareMode, CareType, CertificationScope, MatchRequest, Provider, Symptom,
+    };
+    use carematch_matching::{Engine, RankingConfig};
+    use carematch_postal::PostalCodes;
+    use carematch_search::ProviderIndex;
+    use sqlx::{Connection, PgConnection, Row};
+
+    use super::{AnyError, percentiles, query_mix, stream_providers};
+
+    const SCHEMA: &str = "
+        DROP TABLE IF EXISTS site;
+        DROP TABLE IF EXISTS remote;
+        CREATE EXTENSION IF NOT EXISTS postgis;
+        CREATE TABLE site (
+            pid integer NOT NULL,
+            geog geography(Point, 4326) NOT NULL,
+            care_types integer NOT NULL,
+            accepting boolean NOT NULL,
+            modes integer NOT NULL,
+            languages text[] NOT NULL,
+            payers text[] NOT NULL,
+            cert_level smallint NOT NULL,
+            treats integer NOT NULL,
+            fsa boolean NOT NULL,
+            superbill boolean NOT NULL,
+            referral boolean NOT NULL
+        );
+        CREATE TABLE remote (
+            pid integer NOT NULL,
+            region text NOT NULL,
+            care_types integer NOT NULL,
+            accepting boolean NOT NULL,
+            modes integer NOT NULL,
+            languages text[] NOT NULL,
+            payers text[] NOT NULL,
+            cert_level smallint NOT NULL,
+            treats integer NOT NULL,
+            fsa boolean NOT NULL,
+            superbill boolean NOT NULL,
+            referral boolean NOT NULL
+        );";
+
+    const INDEXES: &[&str] = &[
+        "CREATE INDEX site_geog ON site USING gist (geog)",
+        "CREATE INDEX site_pid ON site (pid)",
+        "CREATE INDEX site_care_types ON site (care_types) WHERE accepting",
+        "CREATE INDEX site_languages ON site USING gin (languages)",
+        "CREATE INDEX site_payers ON site USING gin (payers)",
+        "CREATE INDEX remote_region ON remote (region, care_types)",
+        "CREATE INDEX remote_languages ON remote USING gin (languages)",
+    ];
+
+    /// Candidates (within the radius, accepting, of a care type of her plan, in a physical
+    /// mode she accepts, speaking her language; or telehealth licensed in her state, or an
+    /// open online group) scored with the engine's weights and constants, one score per
+    /// provider (its best location), the top 200.
+    const MATCH_SQL: &str = "
+        WITH hits AS (
+            SELECT s.pid, s.care_types, s.modes, s.cert_level, s.treats, s.payers, s.fsa,
+                   s.superbill, s.referral,
+                   exp(ln(0.5) * power(greatest(0.0, ST_Distance(s.geog,
+                       ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography, false) / 1000.0 - 1.0)
+                       / 10.0, 2)) AS distance_score
+            FROM site s
+            WHERE ST_DWithin(s.geog, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography, $3, false)
+              AND s.accepting AND s.care_types & $4 <> 0 AND s.modes & $13 <> 0
+              AND (cardinality($12::text[]) = 0 OR s.languages && $12::text[])
+            UNION ALL
+            SELECT r.pid, r.care_types, r.modes, r.cert_level, r.treats, r.payers, r.fsa,
+                   r.superbill, r.referral, 0.5
+            FROM remote r
+            WHERE $14 AND r.region IN ($11, '*') AND r.accepting AND r.care_types & $4 <> 0
+              AND (cardinality($12::text[]) = 0 OR r.languages && $12::text[])
+        ),
+        scored AS (
+            SELECT pid,
+                0.30 * (CASE WHEN care_types & $5 <> 0 THEN 1.0
+                             WHEN care_types & $6 <> 0 THEN 0.7 ELSE 0.5 END)
+                     * (CASE WHEN $8 = 0 THEN 1.0
+                             ELSE 0.25 + 0.75 * bit_count((treats & $7)::bit(32)) / $8 END)
+              + 0.20 * distance_score
+              + 0.20 * (CASE cert_level WHEN 5 THEN 1.0 WHEN 4 THEN 0.9 WHEN 3 THEN 0.65
+                                        WHEN 2 THEN 0.45 WHEN 1 THEN 0.3 ELSE 0.15 END)
+              + 0.20 * (CASE WHEN $9 <> '' AND $9 = ANY(payers) THEN 1.0
+                             WHEN $9 <> '' AND superbill THEN 0.7
+                             WHEN $10 AND fsa THEN 0.55
+                             ELSE 0.2 END)
+                     * (CASE WHEN referral AND NOT $15 THEN 0.75 ELSE 1.0 END)
+              + 0.05 * (CASE bit_count(modes::bit(32)) WHEN 1 THEN 0.6 WHEN 2 THEN 0.8
+                                                       ELSE 1.0 END) AS score
+            FROM hits
+        )
+        SELECT pid, max(score)::float8 AS score FROM scored
+        GROUP BY pid ORDER BY score DESC, pid LIMIT 200";
+
+    fn bit<T: PartialEq>(all: &[T], value: &T) -> i32 {
+        all.iter()
+            .position(|candidate| candidate == value)
+            .map_or(0, |position| 1 << position)
+    }
+
+    fn mask<'a, T: PartialEq + 'a>(all: &[T], values: impl IntoIterator<Item = &'a T>) -> i32 {
+        values
+            .into_iter()
+            .fold(0, |mask, value| mask | bit(all, value))
+    }
+
+    /// Text-format COPY array literal; the demo's values hold no quotes, backslashes or tabs,
+    /// and any that did are dropped rather than escaped.
+    fn array<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+        let mut literal = String::from("{");
+        for (position, value) in values.into_iter().enumerate() {
+            if position > 0 {
+                literal.push(',');
+            }
+            literal.push('"');
+            literal.extend(
+                value
+                    .to_lowercase()
+                    .chars()
+                    .filter(|character| !matches!(character, '"' | '\\' | '\t' | '\n' | '\r')),
+            );
+            literal.push('"');
+        }
+        literal.push('}');
+        literal
+    }
+
+    /// 5 the strongest credential verified (IBCLC), 4 perinatal verified, 3 perinatal
+    /// self-reported, 2 general verified, 1 general self-reported, 0 none.
+    fn certification_level(provider: &Provider) -> i16 {
+        provider
+            .certifications
+            .iter()
+            .map(
+                |certification| match (certification.scope, certification.verified) {
+                    (_, true) if certification.name.to_uppercase().contains("IBCLC") => 5,
+                    (CertificationScope::Perinatal, true) => 4,
+                    (CertificationScope::Perinatal, false) => 3,
+                    (CertificationScope::General, true) => 2,
+                    (CertificationScope::General, false) => 1,
+                },
+            )
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The columns after pid (and region) shared by both tables.
+    fn attributes(provider: &Provider, care_types: i32) -> String {
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            care_types,
+            if provider.accepting_new_clients {
+                "t"
+            } else {
+                "f"
+            },
+            mask(CareMode::ALL, &provider.modes),
+            array(provider.languages.iter().map(|language| language.as_str())),
+            array(provider.insurance.iter().map(|plan| plan.payer.as_str())),
+            certification_level(provider),
+            mask(Symptom::ALL, &provider.treats),
+            if provider.accepts_fsa_hsa { "t" } else { "f" },
+            if provider.provides_superbill {
+                "t"
+            } else {
+                "f"
+            },
+            if provider.requires_referral { "t" } else { "f" },
+        )
+    }
+
+    async fn load(connection: &mut PgConnection, count: u64) -> Result<(u64, u64), AnyError> {
+        sqlx::raw_sql(SCHEMA).execute(&mut *connection).await?;
+        let group = bit(CareType::ALL, &CareType::SupportGroup);
+        let licensed_care = CareType::ALL
+            .iter()
+            .filter(|care_type| care_type.needs_state_licence())
+            .fold(0, |mask, care_type| mask | bit(CareType::ALL, care_type));
+        let (receiver, generator) = stream_providers(count);
+        let mut remote_rows = String::new();
+        let mut sites = 0_u64;
+        let mut remotes = 0_u64;
+        let mut copy = connection
+            .copy_in_raw(
+                "COPY site (pid, geog, care_types, accepting, modes, languages, payers, \
+                 cert_level, treats, fsa, superbill, referral) FROM STDIN",
+            )
+            .await?;
+        let mut buffer = String::with_capacity(1 << 22);
+        for (pid, provider) in receiver.into_iter().enumerate() {
+            let care_types = mask(CareType::ALL, &provider.care_types);
+            let shared = attributes(&provider, care_types);
+            for location in &provider.locations {
+                writeln!(
+                    buffer,
+                    "{pid}\tSRID=4326;POINT({} {})\t{shared}",
+                    location.point.longitude(),
+                    location.point.latitude()
+                )?;
+                sites += 1;
+            }
+            if provider.offers(CareMode::Telehealth) && care_types & licensed_care != 0 {
+                let licensed = attributes(&provider, care_types & licensed_care);
+                for region in provider.licensed_regions() {
+                    writeln!(remote_rows, "{pid}\t{}\t{licensed}", region.as_str())?;
+                    remotes += 1;
+                }
+            }
+            if care_types & group != 0
+                && (provider.offers(CareMode::VirtualGroup)
+                    || provider.offers(CareMode::Telehealth))
+            {
+                writeln!(remote_rows, "{pid}\t*\t{}", attributes(&provider, group))?;
+                remotes += 1;
+            }
+            if buffer.len() > (1 << 22) - 4096 {
+                copy.send(buffer.as_bytes()).await?;
+                buffer.clear();
+            }
+        }
+        let _ = generator.join();
+        copy.send(buffer.as_bytes()).await?;
+        copy.finish().await?;
+        let mut copy = connection
+            .copy_in_raw(
+                "COPY remote (pid, region, care_types, accepting, modes, languages, payers, \
+                 cert_level, treats, fsa, superbill, referral) FROM STDIN",
+            )
+            .await?;
+        for chunk in remote_rows.as_bytes().chunks(1 << 22) {
+            copy.send(chunk).await?;
+        }
+        copy.finish().await?;
+        Ok((sites, remotes))
+    }
+
+    pub fn run(directory: &Path, count: u64, queries: usize, url: &str) -> Result<(), AnyError> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(run_async(directory, count, queries, url))
+    }
+
+    async fn run_async(
+        directory: &Path,
+        count: u64,
+        queries: usize,
+        url: &str,
+    ) -> Result<(), AnyError> {
+        let mut connection = PgConnection::connect(url).await?;
+        let versions: (String, String) = sqlx::query_as(
+            "SELECT version(), (SELECT default_version FROM pg_available_extensions \
+             WHERE name = 'postgis')",
+        )
+        .fetch_one(&mut connection)
+        .await?;
+        println!("server: {} / PostGIS {}", versions.0, versions.1);
+        for setting in ["shared_buffers", "work_mem", "effective_cache_size", "jit"] {
+            let value: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
+                .fetch_one(&mut connection)
+                .await?;
+            println!("  {setting} = {value}");
+        }
+
+        let started = Instant::now();
+        let (sites, remotes) = load(&mut connection, count).await?;
+        let copied = started.elapsed();
+        println!(
+            "COPY: {count} providers as {sites} site rows and {remotes} remote rows in {:.1} s \
+             (generation included)",
+            copied.as_secs_f64()
+        );
+        let started = Instant::now();
+        for statement in INDEXES {
+            let one = Instant::now();
+            sqlx::query(*statement).execute(&mut connection).await?;
+            println!("  {statement}: {:.1} s", one.elapsed().as_secs_f64());
+        }
+        // As a DBA would: rows in index order (sites near each other on the same pages,
+        // remote rows of a state together), then hint bits, visibility map and statistics.
+        for statement in [
+            "CLUSTER site USING site_geog",
+            "CLUSTER remote USING remote_region",
+            "VACUUM (FREEZE, ANALYZE) site",
+            "VACUUM (FREEZE, ANALYZE) remote",
+        ] {
+            let one = Instant::now();
+            sqlx::query(statement).execute(&mut connection).await?;
+            println!("  {statement}: {:.1} s", one.elapsed().as_secs_f64());
+        }
+        println!(
+            "indexes + CLUSTER + VACUUM ANALYZE: {:.1} s; load total {:.1} s",
+            started.elapsed().as_secs_f64(),
+            (copied + started.elapsed()).as_secs_f64()
+        );
+        let sizes = sqlx::query(
+            "SELECT c.relname::text, pg_relation_size(c.oid)::int8 FROM pg_class c \
+             WHERE c.relname IN ('site', 'remote') OR c.oid IN (SELECT indexrelid FROM pg_index \
+             WHERE indrelid IN ('site'::regclass, 'remote'::regclass)) ORDER BY 1",
+        )
+        .fetch_all(&mut connection)
+        .await?;
+        let mut total = 0_i64;
+        for row in &sizes {
+            let bytes: i64 = row.get(1);
+            total += bytes;
+            println!(
+                "  size {}: {:.0} MiB",
+                row.get::<String, _>(0),
+                bytes as f64 / 1_048_576.0
+            );
+        }
+        println!("  size total: {:.0} MiB", total as f64 / 1_048_576.0);
+
+        let index = Arc::new(ProviderIndex::open_or_create(directory)?);
+        println!("engine index: {} providers", index.len());
+        let engine = Engine::new(index, PostalCodes::embedded(), RankingConfig::default())?;
+        let requests = query_mix(&engine, queries + 200)?;
+
+        // The engine's care plan for each request (its triage), given to the SQL as masks.
+        let mut plans = Vec::with_capacity(requests.len());
+        for request in &requests {
+            let results = engine.match_providers(request)?;
+            let mut priorities = [0_i32; 4];
+            for (care_type, priority) in &results.plan.search_care_types {
+                priorities[usize::from(*priority).min(3)] |= bit(CareType::ALL, care_type);
+            }
+            plans.push(priorities);
+        }
+
+        // The engine, exactly as `query` measures it.
+        let mut engine_latencies = Vec::with_capacity(queries);
+        let mut engine_returned = 0_usize;
+        for request in &requests[200..] {
+            let started = Instant::now();
+            let results = engine.match_providers(request)?;
+            engine_latencies.push(started.elapsed());
+            engine_returned += results.matches.len();
+        }
+
+        let explain = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN (ANALYZE, BUFFERS) {MATCH_SQL}"
+        )));
+        let explain = bind(explain, &requests[200], &plans[200]);
+        let lines = explain.fetch_all(&mut connection).await?;
+        println!("EXPLAIN ANALYZE of the first measured query:");
+        for line in lines {
+            println!("    {}", line.get::<String, _>(0));
+        }
+
+        for (request, plan) in requests[..200].iter().zip(&plans) {
+            bind(sqlx::query(MATCH_SQL), request, plan)
+                .fetch_all(&mut connection)
+                .await?;
+        }
+        let mut sql_latencies: Vec<Duration> = Vec::with_capacity(queries);
+        let mut sql_returned = 0_usize;
+        for (request, plan) in requests[200..].iter().zip(&plans[200..]) {
+            let started = Instant::now();
+            let rows = bind(sqlx::query(MATCH_SQL), request, plan)
+                .fetch_all(&mut connection)
+                .await?;
+            sql_latencies.push(started.elapsed());
+            sql_returned += rows.len();
+        }
+
+        let sql_summary = percentiles(&mut sql_latencies);
+        let engine_summary = percentiles(&mut engine_latencies);
+        println!(
+            "PostGIS, {} queries (mean {:.0} rows): {sql_summary}",
+            sql_latencies.len(),
+            sql_returned as f64 / sql_latencies.len().max(1) as f64
+        );
+        println!(
+            "engine, {} queries (mean {:.0} matches): {engine_summary}",
+            engine_latencies.len(),
+            engine_returned as f64 / engine_latencies.len().max(1) as f64
+        );
+        let at = |latencies: &[Duration], share: f64| {
+            let position =
+                ((latencies.len() as f64 * share).ceil() as usize).clamp(1, latencies.len());
+            latencies[position - 1].as_secs_f64()
+        };
+        for (name, share) in [("p50", 0.50), ("p95", 0.95), ("p99", 0.99)] {
+            println!(
+                "ratio ours/PostGIS {name}: {:.4} (PostGIS {:.1}x slower)",
+                at(&engine_latencies, share) / at(&sql_latencies, share),
+                at(&sql_latencies, share) / at(&engine_latencies, share)
+            );
+        }
+        Ok(())
+    }
+
+    fn bind<'q>(
+        query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        request: &MatchRequest,
+        plan: &[i32; 4],
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let physical = [CareMode::InPerson, CareMode::HomeVisit];
+        let (physical_modes, remote_allowed) = if request.modes.is_empty() {
+            (mask(CareMode::ALL, &physical), true)
+        } else {
+            (
+                mask(
+                    CareMode::ALL,
+                    request.modes.iter().filter(|mode| mode.is_physical()),
+                ),
+                request
+                    .modes
+                    .iter()
+                    .any(|mode| matches!(mode, CareMode::Telehealth | CareMode::VirtualGroup)),
+            )
+        };
+        let symptoms = mask(Symptom::ALL, &request.symptoms);
+        let languages: Vec<String> = request
+            .languages
+            .iter()
+            .map(|language| language.as_str().to_lowercase())
+            .collect();
+        query
+            .bind(request.origin.longitude())
+            .bind(request.origin.latitude())
+            .bind(request.radius.kilometres() * 1_000.0)
+            .bind(plan[1] | plan[2] | plan[3])
+            .bind(plan[1])
+            .bind(plan[2])
+            .bind(symptoms)
+            .bind(f64::from(symptoms.count_ones()))
+            .bind(
+                request
+                    .insurance
+                    .as_ref()
+                    .map_or(String::new(), |insurance| insurance.payer.to_lowercase()),
+            )
+            .bind(request.has_fsa_or_hsa)
+            .bind(
+                request
+                    .region
+                    .as_ref()
+                    .map(|region| region.as_str().to_owned()),
+            )
+            .bind(languages)
+            .bind(physical_modes)
+            .bind(remote_allowed)
+            .bind(request.has_referral)
+    }
 }
