@@ -13,9 +13,9 @@
 //! `engine_bench postgis DIR COUNT QUERIES DATABASE_URL` is the PostGIS comparison: it writes
 //! the same COUNT demo providers to PostGIS with COPY (one row per provider location, plus one
 //! row per telehealth licence state or open online group), indexes, clusters and vacuums them,
-//! then runs
-//! the same query mix through the engine (reopening the index in DIR, built by `build`) and as
-//! one prepared SQL statement on one connection, and prints both sets of percentiles.
+//! then runs the same query mix through the engine (reopening the index in DIR, built by
+//! `build`) and as one prepared SQL statement on one connection, and prints both sets of
+//! percentiles.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
