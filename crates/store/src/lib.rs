@@ -146,9 +146,14 @@ impl Store {
                 if on_disk {
                     // WAL lets readers run beside the writer; NORMAL sync is durable enough
                     // in WAL mode (a power cut may lose the last commits, never corrupt).
+                    // SQLite's default page cache is 2 MB: at a million providers the indexes
+                    // no longer fit and every batch insert reads pages back from disk. 64 MB
+                    // per connection keeps the hot index pages in memory.
                     sqlite
                         .journal_mode(SqliteJournalMode::Wal)
                         .synchronous(SqliteSynchronous::Normal)
+                        .pragma("cache_size", "-65536")
+                        .pragma("temp_store", "memory")
                 } else {
                     sqlite
                 }
