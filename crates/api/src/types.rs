@@ -241,19 +241,14 @@ pub struct Location {
 
 impl From<&domain::ProviderLocation> for Location {
     fn from(location: &domain::ProviderLocation) -> Self {
+        let draft = location.to_draft();
         Location {
-            latitude: location.point.latitude(),
-            longitude: location.point.longitude(),
-            address: location.address.clone(),
-            city: location.city.clone(),
-            region: location
-                .region
-                .as_ref()
-                .map(|region| region.as_str().to_owned()),
-            postal_code: location
-                .postal_code
-                .as_ref()
-                .map(|code| code.as_str().to_owned()),
+            latitude: draft.latitude,
+            longitude: draft.longitude,
+            address: draft.address,
+            city: draft.city,
+            region: draft.region,
+            postal_code: draft.postal_code,
         }
     }
 }

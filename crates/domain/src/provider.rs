@@ -96,20 +96,7 @@ impl Provider {
             locations: self
                 .locations
                 .iter()
-                .map(|location| LocationDraft {
-                    latitude: location.point.latitude(),
-                    longitude: location.point.longitude(),
-                    address: location.address.clone(),
-                    city: location.city.clone(),
-                    region: location
-                        .region
-                        .as_ref()
-                        .map(|region| region.as_str().to_owned()),
-                    postal_code: location
-                        .postal_code
-                        .as_ref()
-                        .map(|code| code.as_str().to_owned()),
-                })
+                .map(ProviderLocation::to_draft)
                 .collect(),
             modes: self.modes.clone(),
             languages: self
@@ -157,6 +144,27 @@ pub struct ProviderLocation {
     pub city: Option<String>,
     pub region: Option<Region>,
     pub postal_code: Option<PostalCode>,
+}
+
+impl ProviderLocation {
+    /// The draft that parses back into this location: the one mapping from a location to
+    /// plain fields, used by exports, the store's rows and the API's `Location`.
+    pub fn to_draft(&self) -> LocationDraft {
+        LocationDraft {
+            latitude: self.point.latitude(),
+            longitude: self.point.longitude(),
+            address: self.address.clone(),
+            city: self.city.clone(),
+            region: self
+                .region
+                .as_ref()
+                .map(|region| region.as_str().to_owned()),
+            postal_code: self
+                .postal_code
+                .as_ref()
+                .map(|code| code.as_str().to_owned()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

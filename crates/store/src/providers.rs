@@ -740,21 +740,18 @@ impl ChildRows {
                 .locations
                 .iter()
                 .enumerate()
-                .map(|(index, location)| provider_locations::Model {
-                    provider_id,
-                    position: position(index),
-                    latitude: location.point.latitude(),
-                    longitude: location.point.longitude(),
-                    address: location.address.clone(),
-                    city: location.city.clone(),
-                    region: location
-                        .region
-                        .as_ref()
-                        .map(|region| region.as_str().to_owned()),
-                    postal_code: location
-                        .postal_code
-                        .as_ref()
-                        .map(|code| code.as_str().to_owned()),
+                .map(|(index, location)| {
+                    let draft = location.to_draft();
+                    provider_locations::Model {
+                        provider_id,
+                        position: position(index),
+                        latitude: draft.latitude,
+                        longitude: draft.longitude,
+                        address: draft.address,
+                        city: draft.city,
+                        region: draft.region,
+                        postal_code: draft.postal_code,
+                    }
                 }),
         );
         self.insurance
