@@ -1,0 +1,280 @@
+//! The FHIR Plan-Net importer on a fixture Bundle and the same resources as NDJSON: payer,
+//! networks and insurance plans, locations with and without a position, practitioners with
+//! roles, qualifications and languages, an organisation providing services, and resources that
+//! are inactive, unmapped, broken or dangling.
+
+#![allow(clippy::unwrap_used)]
+
+#[macro_use]
+mod support;
+
+use std::sync::Arc;
+
+use carematch_domain::{
+    CareMode, CareType, Certification, CertificationScope, InsurancePlan, Npi, Provider,
+};
+use carematch_ingest::fhir::{import_fhir, import_fhir_file};
+use carematch_ingest::nppes::{NppesOptions, import_nppes_file};
+use carematch_ingest::{ImportSummary, IngestError, NoProgress, SkipReason};
+use carematch_store::Store;
+use futures::StreamExt;
+
+async fn import(store: &Store, name: &str) -> ImportSummary {
+    import_fhir_file(store, &support::fixture(name), Arc::new(NoProgress))
+        .await
+        .unwrap()
+}
+
+async fn all_providers(store: &Store) -> Vec<Provider> {
+    let pages: Vec<_> = store.stream_providers(100).collect().await;
+    pages.into_iter().flat_map(Result::unwrap).collect()
+}
+
+fn named<'a>(providers: &'a [Provider], name: &str) -> &'a Provider {
+    providers
+        .iter()
+        .find(|provider| provider.name.as_str() == name)
+        .unwrap_or_else(|| panic!("no provider named {name}"))
+}
+
+fn failures(summary: &ImportSummary) -> Vec<(String, String, String)> {
+    summary
+        .failures
+        .iter()
+        .map(|failure| {
+            (
+                failure.record.clone(),
+                failure.field.clone(),
+                failure.problem.clone(),
+            )
+        })
+        .collect()
+}
+
+async fn a_bundle_is_counted_by_outcome_and_reason(store: Store) {
+    let summary = import(&store, "plannet_bundle.json").await;
+    assert_eq!(summary.read, 28);
+    assert_eq!((summary.created, summary.updated), (3, 0));
+    assert_eq!(summary.skipped[&SkipReason::Inactive], 1);
+    assert_eq!(summary.skipped[&SkipReason::NoMappedTaxonomy], 1);
+    assert_eq!(summary.skipped[&SkipReason::UnsupportedResourceType], 1);
+    let failures = failures(&summary);
+    assert_eq!(failures.len(), 4, "{failures:?}");
+    assert_eq!(failures[0].0, "Location/loc-broken");
+    assert_eq!(failures[0].1, "position.latitude");
+    assert_eq!(
+        failures[1],
+        (
+            "Practitioner/ghost-office".to_owned(),
+            "PractitionerRole/role-ghost.location[0]".to_owned(),
+            "Location/nowhere is not in the file".to_owned()
+        )
+    );
+    assert_eq!(
+        failures[2],
+        (
+            "Practitioner/bad-npi".to_owned(),
+            "identifier(us-npi)".to_owned(),
+            "check digit does not match".to_owned()
+        )
+    );
+    assert_eq!(
+        failures[3],
+        (
+            "Practitioner/broken-office".to_owned(),
+            "PractitionerRole/role-broken.location[0]".to_owned(),
+            "Location/loc-broken failed to parse".to_owned()
+        )
+    );
+    assert_eq!(store.count_providers().await.unwrap(), 3);
+}
+
+async fn maps_every_field_of_a_practitioner(store: Store) {
+    import(&store, "plannet_bundle.json").await;
+    let providers = all_providers(&store).await;
+    let lisa = named(&providers, "Lisa Nguyen, IBCLC");
+    assert_eq!(lisa.npi.as_ref().map(Npi::as_str), Some("1000000038"));
+    // Family medicine is not mapped; lactation is.
+    assert_eq!(lisa.care_types, vec![CareType::LactationConsulting]);
+    assert_eq!(
+        lisa.certifications,
+        vec![
+            Certification {
+                name: "IBCLC".to_owned(),
+                issuer: Some("IBLCE".to_owned()),
+                scope: CertificationScope::Perinatal,
+                verified: true,
+            },
+            Certification {
+                name: "Registered Nurse".to_owned(),
+                issuer: Some("Oregon State Board of Nursing".to_owned()),
+                scope: CertificationScope::General,
+                verified: true,
+            },
+        ]
+    );
+    // French at elementary proficiency is left out; Vietnamese has no proficiency given.
+    let languages: Vec<&str> = lisa.languages.iter().map(|l| l.as_str()).collect();
+    assert_eq!(languages, vec!["English", "Spanish", "Vietnamese"]);
+    assert_eq!(lisa.modes, vec![CareMode::InPerson, CareMode::Telehealth]);
+    assert!(lisa.accepting_new_clients);
+    assert_eq!(
+        lisa.insurance,
+        vec![
+            InsurancePlan {
+                payer: "Acme Health".to_owned(),
+                plan: Some("Acme Gold PPO".to_owned())
+            },
+            InsurancePlan {
+                payer: "Acme Health".to_owned(),
+                plan: Some("Acme Silver HMO".to_owned())
+            },
+            InsurancePlan {
+                payer: "River Valley Network".to_owned(),
+                plan: None
+            },
+        ]
+    );
+    let regions: Vec<&str> = lisa.licensed_regions.iter().map(|r| r.as_str()).collect();
+    assert_eq!(regions, vec!["OR", "WA"]);
+
+    assert_eq!(lisa.locations.len(), 2);
+    // Location.position is used as given.
+    let pearl = &lisa.locations[0];
+    assert_eq!(
+        (pearl.point.latitude(), pearl.point.longitude()),
+        (45.5252, -122.684)
+    );
+    assert_eq!(
+        pearl.address.as_deref(),
+        Some("1200 NW Everett St, Suite 300")
+    );
+    assert_eq!(pearl.city.as_deref(), Some("Portland"));
+    assert_eq!(pearl.region.as_ref().map(|r| r.as_str()), Some("OR"));
+    assert_eq!(
+        pearl.postal_code.as_ref().map(|p| p.as_str()),
+        Some("97209")
+    );
+    // Without a position: the centroid of the ZIP+4's five digits.
+    let eastside = &lisa.locations[1];
+    assert_eq!(
+        (eastside.point.latitude(), eastside.point.longitude()),
+        (45.5207, -122.6888)
+    );
+    assert_eq!(
+        eastside.postal_code.as_ref().map(|p| p.as_str()),
+        Some("97205")
+    );
+}
+
+async fn maps_a_telehealth_only_practitioner_and_an_organisation(store: Store) {
+    import(&store, "plannet_bundle.json").await;
+    let providers = all_providers(&store).await;
+    let dana = named(&providers, "Dana Scott, LPC, PMH-C");
+    assert_eq!(dana.npi, None);
+    assert_eq!(dana.care_types, vec![CareType::PerinatalMentalHealth]);
+    assert_eq!(dana.modes, vec![CareMode::Telehealth]);
+    assert!(dana.locations.is_empty());
+    // newpatients says `nopt`: not accepting.
+    assert!(!dana.accepting_new_clients);
+    assert_eq!(dana.certifications[0].name, "PMH-C");
+    assert_eq!(dana.certifications[0].scope, CertificationScope::Perinatal);
+    assert_eq!(
+        dana.certifications[0].issuer.as_deref(),
+        Some("Postpartum Support International")
+    );
+    assert_eq!(dana.certifications[1].name, "LPC");
+    assert_eq!(dana.certifications[1].scope, CertificationScope::General);
+
+    let bloom = named(&providers, "Bloom Lactation & Doula Collective");
+    assert_eq!(bloom.npi.as_ref().map(Npi::as_str), Some("1000002000"));
+    assert_eq!(
+        bloom.care_types,
+        vec![CareType::LactationConsulting, CareType::Doula]
+    );
+    // One location shared by both services; the doula service visits homes.
+    assert_eq!(bloom.locations.len(), 1);
+    assert_eq!(bloom.locations[0].city.as_deref(), Some("Seattle"));
+    assert_eq!(bloom.modes, vec![CareMode::InPerson, CareMode::HomeVisit]);
+    assert!(bloom.accepting_new_clients);
+    let languages: Vec<&str> = bloom.languages.iter().map(|l| l.as_str()).collect();
+    assert_eq!(languages, vec!["Somali"]);
+}
+
+async fn importing_the_same_bundle_twice_leaves_the_same_providers(store: Store) {
+    import(&store, "plannet_bundle.json").await;
+    let first = all_providers(&store).await;
+    let again = import(&store, "plannet_bundle.json").await;
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 3));
+    assert_eq!(all_providers(&store).await, first);
+
+    // The same resources as NDJSON are the same providers (same ids, even without an NPI).
+    let ndjson = import(&store, "plannet.ndjson").await;
+    assert_eq!(
+        (ndjson.created, ndjson.updated, ndjson.unchanged),
+        (0, 0, 3)
+    );
+    assert_eq!(all_providers(&store).await, first);
+}
+
+async fn ndjson_reports_a_bad_line_by_number_and_imports_the_rest(store: Store) {
+    let summary = import(&store, "plannet.ndjson").await;
+    assert_eq!(summary.read, 29);
+    assert_eq!(summary.created, 3);
+    let last = summary.failures.last().unwrap();
+    assert_eq!(last.record, "line 29");
+    assert!(last.problem.starts_with("not JSON"), "{}", last.problem);
+    assert_eq!(summary.failures.len(), 5);
+}
+
+async fn a_directory_updates_the_provider_nppes_created_for_the_same_npi(store: Store) {
+    import_nppes_file(
+        &store,
+        &support::fixture("npidata_pfile_fixture.csv"),
+        Arc::new(NoProgress),
+        NppesOptions::default(),
+    )
+    .await
+    .unwrap();
+    let npi = Npi::parse("1000000038").unwrap();
+    let from_nppes = store
+        .providers_by_npi(std::slice::from_ref(&npi))
+        .await
+        .unwrap()[&npi]
+        .clone();
+    let count = store.count_providers().await.unwrap();
+
+    let summary = import(&store, "plannet_bundle.json").await;
+    assert_eq!((summary.created, summary.updated), (2, 1));
+    let updated = store
+        .providers_by_npi(std::slice::from_ref(&npi))
+        .await
+        .unwrap()[&npi]
+        .clone();
+    assert_eq!(updated.id, from_nppes.id);
+    assert_eq!(updated.name.as_str(), "Lisa Nguyen, IBCLC");
+    assert_eq!(
+        updated.certifications[0].scope,
+        CertificationScope::Perinatal
+    );
+    assert_eq!(updated.insurance.len(), 3);
+    assert_eq!(store.count_providers().await.unwrap(), count + 2);
+    assert!(summary.changed_provider_ids.contains(&from_nppes.id));
+}
+
+async fn a_file_that_is_not_fhir_is_refused(store: Store) {
+    let error = import_fhir(&store, "NPI,Entity Type Code\n1,2\n", &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, IngestError::NotFhir(_)), "{error}");
+}
+
+on_every_backend!(
+    a_bundle_is_counted_by_outcome_and_reason,
+    maps_every_field_of_a_practitioner,
+    maps_a_telehealth_only_practitioner_and_an_organisation,
+    importing_the_same_bundle_twice_leaves_the_same_providers,
+    ndjson_reports_a_bad_line_by_number_and_imports_the_rest,
+    a_directory_updates_the_provider_nppes_created_for_the_same_npi,
+    a_file_that_is_not_fhir_is_refused,
+);
