@@ -48,7 +48,7 @@ fn pick_weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> Option<&
 }
 
 /// A v4 UUID from the provider's own stream, so ids are as reproducible as everything else.
-fn draw_id(rng: &mut ChaCha8Rng) -> ProviderId {
+pub(crate) fn draw_id(rng: &mut ChaCha8Rng) -> ProviderId {
     let bytes: [u8; 16] = rng.random();
     ProviderId::from_uuid(uuid::Builder::from_random_bytes(bytes).into_uuid())
 }

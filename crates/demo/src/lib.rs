@@ -18,7 +18,7 @@ mod tests;
 
 use std::ops::Range;
 
-use carematch_domain::{Provider, ValidationError};
+use carematch_domain::{Provider, ProviderId, ValidationError};
 use carematch_postal::PostalCodes;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -84,6 +84,24 @@ pub fn generate_one(seed: u64, index: u64) -> Result<Provider, DemoError> {
             index,
             source,
         })
+}
+
+/// The id of provider `index` of `seed`, without generating the rest of it (the id is the
+/// first draw of the provider's stream): equal to `generate_one(seed, index)?.id`.
+pub fn provider_id(seed: u64, index: u64) -> ProviderId {
+    build::draw_id(&mut provider_rng(seed, index))
+}
+
+/// The indexes `0..count` ordered by the id of their provider. Generating in this order gives
+/// the same providers as `0..count`, sorted by id: a database then appends each primary key at
+/// the end of its B-tree instead of at a random place, which is what keeps a million-provider
+/// seed fast once the indexes outgrow memory.
+pub fn indexes_in_id_order(seed: u64, count: u64) -> Vec<u64> {
+    let mut keyed: Vec<(ProviderId, u64)> = (0..count)
+        .map(|index| (provider_id(seed, index), index))
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, index)| index).collect()
 }
 
 /// Providers `0..config.count` of `config.seed`, lazily.

@@ -598,3 +598,27 @@ fn cross_state_cities_name_real_metros_and_other_states() {
         assert!(payers::state(state).is_some(), "{state}");
     }
 }
+
+#[test]
+fn provider_id_is_the_generated_providers_id() {
+    for (index, (_, provider)) in sample().iter().enumerate().take(2_000) {
+        assert_eq!(crate::provider_id(SEED, index as u64), provider.id);
+    }
+    assert_ne!(crate::provider_id(SEED, 0), crate::provider_id(SEED + 1, 0));
+}
+
+#[test]
+fn indexes_in_id_order_are_a_permutation_sorted_by_id() {
+    let count = 5_000;
+    let order = crate::indexes_in_id_order(SEED, count);
+    let mut seen = order.clone();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..count).collect::<Vec<_>>());
+    let ids: Vec<_> = order
+        .iter()
+        .map(|&index| crate::provider_id(SEED, index))
+        .collect();
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
+    // Random v4 ids: the order really is a reordering.
+    assert_ne!(order, (0..count).collect::<Vec<_>>());
+}

@@ -15,6 +15,7 @@
 //! plain record structs and [`StoreError`].
 
 mod by_npi;
+mod bulk;
 mod entity;
 mod error;
 mod match_logs;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 use sea_orm_migration::MigratorTrait;
 
+pub use bulk::BulkLoadSummary;
 pub use error::{DatabaseError, StoreError};
 pub use match_logs::{
     AuditRecord, ExportCursor, ExportedMatch, MATCH_LOG_TABLES, MatchLogRecord,
@@ -165,9 +167,11 @@ impl Store {
         Ok(Store { connection })
     }
 
-    /// Applies the migrations not yet applied. Running it again is a no-op.
+    /// Applies the migrations not yet applied, then recreates any child-table index that a
+    /// bulk load killed midway left missing. Running it again is a no-op.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migration::Migrator::up(&self.connection, None).await?;
+        self.ensure_child_indexes().await?;
         Ok(())
     }
 

@@ -53,11 +53,54 @@ fn provider_child_table(
 /// An index named `idx_<table>_<column>` on one column.
 fn index_on(table: &str, column: &str) -> IndexCreateStatement {
     Index::create()
-        .name(format!("idx_{table}_{column}"))
+        .name(index_name(table, column))
         .table(Alias::new(table))
         .col(Alias::new(column))
         .if_not_exists()
         .to_owned()
+}
+
+/// The secondary indexes of the provider child tables, for the questions analysts ask: who
+/// offers this care type, treats this symptom, takes this payer, practises in this state or
+/// postal area. Created by the first migration; the bulk load (`crate::bulk`) drops them while
+/// it fills an empty database and recreates them from this same list afterwards, and
+/// [`crate::Store::migrate`] recreates any that an interrupted load left missing. Part of a
+/// released migration: never edit an entry, add a new migration instead.
+const PROVIDER_CHILD_INDEXES: [(&str, &str); 9] = [
+    ("provider_care_types", "care_type"),
+    ("provider_certifications", "scope"),
+    ("provider_locations", "region"),
+    ("provider_locations", "postal_code"),
+    ("provider_insurance", "payer"),
+    ("provider_symptoms", "symptom"),
+    ("provider_modes", "mode"),
+    ("provider_languages", "language"),
+    ("provider_licensed_regions", "region"),
+];
+
+/// `CREATE INDEX IF NOT EXISTS` for each of [`PROVIDER_CHILD_INDEXES`].
+pub(crate) fn provider_child_indexes() -> Vec<IndexCreateStatement> {
+    PROVIDER_CHILD_INDEXES
+        .iter()
+        .map(|(table, column)| index_on(table, column))
+        .collect()
+}
+
+/// `DROP INDEX IF EXISTS` for each of [`PROVIDER_CHILD_INDEXES`].
+pub(crate) fn provider_child_index_drops() -> Vec<IndexDropStatement> {
+    PROVIDER_CHILD_INDEXES
+        .iter()
+        .map(|(table, column)| {
+            Index::drop()
+                .name(index_name(table, column))
+                .if_exists()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn index_name(table: &str, column: &str) -> String {
+    format!("idx_{table}_{column}")
 }
 
 #[derive(DeriveIden)]
@@ -377,20 +420,8 @@ mod m20261125_000001_providers {
             for table in children {
                 manager.create_table(table).await?;
             }
-            // Indexes for the questions analysts ask: who offers this care type, treats this
-            // symptom, takes this payer, practises in this state or postal area.
-            for (table, column) in [
-                ("provider_care_types", "care_type"),
-                ("provider_certifications", "scope"),
-                ("provider_locations", "region"),
-                ("provider_locations", "postal_code"),
-                ("provider_insurance", "payer"),
-                ("provider_symptoms", "symptom"),
-                ("provider_modes", "mode"),
-                ("provider_languages", "language"),
-                ("provider_licensed_regions", "region"),
-            ] {
-                manager.create_index(index_on(table, column)).await?;
+            for index in super::provider_child_indexes() {
+                manager.create_index(index).await?;
             }
 
             manager

@@ -225,6 +225,30 @@ impl Store {
         row.map(|(id, document)| hydrate(id, document)).transpose()
     }
 
+    /// The providers holding these NPIs, in the order of `npis`, in one query per
+    /// [`MAX_BIND_PARAMETERS`] NPIs; NPIs nobody holds are skipped, a repeated NPI gives its
+    /// provider once per mention. For batched lookups (federation `_entities` by `npi`).
+    pub async fn get_providers_by_npis(&self, npis: &[Npi]) -> Result<Vec<Provider>, StoreError> {
+        let mut found: HashMap<String, Provider> = HashMap::with_capacity(npis.len());
+        for chunk in npis.chunks(MAX_BIND_PARAMETERS) {
+            let rows = documents()
+                .column(providers::Column::Npi)
+                .filter(providers::Column::Npi.is_in(chunk.iter().map(Npi::as_str)))
+                .into_tuple::<(Uuid, serde_json::Value, Option<String>)>()
+                .all(&self.connection)
+                .await?;
+            for (id, document, npi) in rows {
+                if let Some(npi) = npi {
+                    found.insert(npi, hydrate(id, document)?);
+                }
+            }
+        }
+        Ok(npis
+            .iter()
+            .filter_map(|npi| found.get(npi.as_str()).cloned())
+            .collect())
+    }
+
     /// The providers with these ids, in the order of `ids`; unknown ids are skipped.
     pub async fn get_providers(&self, ids: &[ProviderId]) -> Result<Vec<Provider>, StoreError> {
         let uuids: Vec<Uuid> = ids.iter().map(|id| id.as_uuid()).collect();

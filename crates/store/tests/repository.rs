@@ -7,7 +7,8 @@
 mod support;
 
 use carematch_domain::{
-    BirthType, CareMode, CareType, MatchOutcome, PaymentFit, ProviderId, Symptom, WarningSign,
+    BirthType, CareMode, CareType, MatchOutcome, PaymentFit, Provider, ProviderId, Symptom,
+    WarningSign,
 };
 use carematch_store::{
     AuditRecord, MatchLogRecord, MatchLogResultRecord, MatchOutcomeRecord, StoreError,
@@ -24,6 +25,7 @@ store_test_suite!(
     a_batch_upsert_reports_created_or_updated_for_each_input,
     get_providers_keeps_the_order_asked_and_skips_unknown_ids,
     a_provider_is_found_by_its_npi,
+    get_providers_by_npis_keeps_the_order_asked_and_skips_unknown_npis,
     an_npi_held_by_another_provider_is_a_conflict,
     an_npi_repeated_within_a_batch_is_a_conflict,
     delete_returns_true_then_false_and_leaves_a_tombstone,
@@ -40,6 +42,11 @@ store_test_suite!(
     an_export_pages_through_every_match_once_with_its_results_and_outcomes,
     pruning_deletes_old_matches_with_their_results_and_outcomes_and_keeps_the_rest,
     every_log_table_reads_back_as_json_objects_with_every_column,
+    a_bulk_load_into_an_empty_database_defers_the_child_indexes_and_rebuilds_them_as_migrated,
+    a_bulk_load_writes_the_same_rows_as_upserts,
+    a_failing_bulk_load_keeps_the_batches_before_it_and_leaves_the_indexes_in_place,
+    a_bulk_load_into_a_database_with_providers_keeps_the_indexes_throughout,
+    migrate_recreates_a_child_index_that_an_interrupted_bulk_load_left_missing,
 );
 
 async fn migrating_twice_is_idempotent_and_keeps_the_data(ctx: TestContext) {
@@ -163,6 +170,36 @@ async fn get_providers_keeps_the_order_asked_and_skips_unknown_ids(ctx: TestCont
     assert_eq!(found_ids, [provider_id(4), provider_id(1), provider_id(3)]);
     assert_eq!(found[0], providers[3]);
     assert!(ctx.store.get_providers(&[]).await.unwrap().is_empty());
+}
+
+async fn get_providers_by_npis_keeps_the_order_asked_and_skips_unknown_npis(ctx: TestContext) {
+    // Provider 3 has no NPI; npi(9) belongs to nobody.
+    ctx.store
+        .upsert_providers(&[full_provider(1), full_provider(2), minimal_provider(3)])
+        .await
+        .unwrap();
+    let found = ctx
+        .store
+        .get_providers_by_npis(&[npi(2), npi(9), npi(1), npi(2)])
+        .await
+        .unwrap();
+    let found_ids: Vec<ProviderId> = found.iter().map(|provider| provider.id).collect();
+    assert_eq!(found_ids, [provider_id(2), provider_id(1), provider_id(2)]);
+    assert_eq!(found[1], full_provider(1));
+    assert!(
+        ctx.store
+            .get_providers_by_npis(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        ctx.store
+            .get_providers_by_npis(&[npi(9)])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn a_provider_is_found_by_its_npi(ctx: TestContext) {
@@ -710,4 +747,272 @@ async fn every_log_table_reads_back_as_json_objects_with_every_column(ctx: TestC
             .await
             .is_err()
     );
+}
+
+// ---- Bulk load ----
+
+/// The secondary indexes of the child tables, as the first migration names them.
+const CHILD_INDEXES: [&str; 9] = [
+    "idx_provider_care_types_care_type",
+    "idx_provider_certifications_scope",
+    "idx_provider_locations_region",
+    "idx_provider_locations_postal_code",
+    "idx_provider_insurance_payer",
+    "idx_provider_symptoms_symptom",
+    "idx_provider_modes_mode",
+    "idx_provider_languages_language",
+    "idx_provider_licensed_regions_region",
+];
+
+/// Full and minimal providers (every child table gets rows), in batches of uneven size.
+fn bulk_batches() -> Vec<Vec<Provider>> {
+    let providers: Vec<Provider> = (1..=20)
+        .map(|n| {
+            if n <= 12 {
+                full_provider(n)
+            } else {
+                minimal_provider(n)
+            }
+        })
+        .collect();
+    providers.chunks(7).map(<[Provider]>::to_vec).collect()
+}
+
+fn index_names(indexes: &[(String, String)]) -> Vec<&str> {
+    indexes.iter().map(|(name, _)| name.as_str()).collect()
+}
+
+/// Loads `batches`, reading the list of indexes before each batch after the first (that is,
+/// while the load is under way).
+async fn bulk_load_watching_indexes(
+    ctx: &TestContext,
+    batches: Vec<Vec<Provider>>,
+) -> (
+    Result<carematch_store::BulkLoadSummary, StoreError>,
+    Vec<Vec<(String, String)>>,
+) {
+    let seen = std::sync::Mutex::new(Vec::new());
+    let seen_by_stream = &seen;
+    let stream = futures::stream::unfold(
+        (batches.into_iter(), true),
+        move |(mut batches, first)| async move {
+            if !first {
+                let indexes = ctx.indexes().await;
+                seen_by_stream.lock().unwrap().push(indexes);
+            }
+            batches.next().map(|batch| (batch, (batches, false)))
+        },
+    );
+    let outcome = ctx.store.bulk_load_providers(stream).await;
+    (outcome, seen.into_inner().unwrap())
+}
+
+async fn a_bulk_load_into_an_empty_database_defers_the_child_indexes_and_rebuilds_them_as_migrated(
+    ctx: TestContext,
+) {
+    let migrated = ctx.indexes().await;
+    for name in CHILD_INDEXES {
+        assert!(
+            index_names(&migrated).contains(&name),
+            "{name} after migrate"
+        );
+    }
+    let batches = bulk_batches();
+    let providers: Vec<Provider> = batches.concat();
+
+    let (outcome, seen) = bulk_load_watching_indexes(&ctx, batches).await;
+    let summary = outcome.unwrap();
+    assert_eq!(summary.providers, 20);
+    assert!(summary.indexes_deferred);
+
+    // While loading: no child-table secondary index; every other index (primary keys, the
+    // unique NPI index) in place.
+    assert!(!seen.is_empty());
+    for during in &seen {
+        let names = index_names(during);
+        for name in CHILD_INDEXES {
+            assert!(!names.contains(&name), "{name} present during the load");
+        }
+        let expected: Vec<&str> = index_names(&migrated)
+            .into_iter()
+            .filter(|name| !CHILD_INDEXES.contains(name))
+            .collect();
+        assert_eq!(names, expected);
+        assert!(names.contains(&"ux_providers_npi"));
+    }
+    // After: exactly the migration's indexes, definitions included.
+    assert_eq!(ctx.indexes().await, migrated);
+
+    for provider in &providers {
+        assert_eq!(
+            ctx.store.get_provider(provider.id).await.unwrap().as_ref(),
+            Some(provider)
+        );
+    }
+    assert_eq!(
+        ctx.store.get_provider_by_npi(&npi(3)).await.unwrap(),
+        Some(full_provider(3))
+    );
+    // One generation per batch, as upserts would bump it.
+    assert_eq!(ctx.store.data_generation().await.unwrap(), 3);
+}
+
+const PROVIDER_COLUMNS: &str = "id, npi, name, accepting_new_clients, accepts_fsa_hsa, \
+    provides_superbill, requires_referral, self_pay_rate_usd, bio, home_visit_radius_km, document";
+
+const CHILD_TABLES: [&str; 8] = [
+    "provider_care_types",
+    "provider_certifications",
+    "provider_locations",
+    "provider_insurance",
+    "provider_symptoms",
+    "provider_modes",
+    "provider_languages",
+    "provider_licensed_regions",
+];
+
+/// Copies `providers` (but its write timestamps) and every child table to `<table>_<suffix>`.
+async fn snapshot_provider_tables(ctx: &TestContext, suffix: &str) {
+    ctx.execute(&format!(
+        "CREATE TABLE providers_{suffix} AS SELECT {PROVIDER_COLUMNS} FROM providers"
+    ))
+    .await;
+    for table in CHILD_TABLES {
+        ctx.execute(&format!(
+            "CREATE TABLE {table}_{suffix} AS SELECT * FROM {table}"
+        ))
+        .await;
+    }
+}
+
+/// Rows of `<table>_<left>` missing from `<table>_<right>`.
+async fn rows_missing(ctx: &TestContext, table: &str, left: &str, right: &str) -> i64 {
+    ctx.scalar(&format!(
+        "SELECT COUNT(*) FROM (SELECT * FROM {table}_{left} EXCEPT SELECT * FROM {table}_{right}) AS missing"
+    ))
+    .await
+}
+
+async fn a_bulk_load_writes_the_same_rows_as_upserts(ctx: TestContext) {
+    let batches = bulk_batches();
+    let providers: Vec<Provider> = batches.concat();
+    let summary = ctx
+        .store
+        .bulk_load_providers(futures::stream::iter(batches))
+        .await
+        .unwrap();
+    assert!(summary.indexes_deferred);
+    snapshot_provider_tables(&ctx, "bulk").await;
+
+    // The same providers through the ordinary path: delete them all, upsert them one by one.
+    for provider in &providers {
+        assert!(ctx.store.delete_provider(provider.id).await.unwrap());
+    }
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM provider_symptoms").await,
+        0
+    );
+    for provider in &providers {
+        ctx.store.upsert_provider(provider).await.unwrap();
+    }
+    snapshot_provider_tables(&ctx, "upserted").await;
+
+    for table in std::iter::once("providers").chain(CHILD_TABLES) {
+        let bulk = ctx
+            .scalar(&format!("SELECT COUNT(*) FROM {table}_bulk"))
+            .await;
+        let upserted = ctx
+            .scalar(&format!("SELECT COUNT(*) FROM {table}_upserted"))
+            .await;
+        assert_eq!(bulk, upserted, "{table}: row counts");
+        assert!(bulk > 0, "{table}: the fixture writes rows to every table");
+        assert_eq!(
+            rows_missing(&ctx, table, "bulk", "upserted").await,
+            0,
+            "{table}"
+        );
+        assert_eq!(
+            rows_missing(&ctx, table, "upserted", "bulk").await,
+            0,
+            "{table}"
+        );
+    }
+    for provider in &providers {
+        assert_eq!(
+            ctx.store.get_provider(provider.id).await.unwrap().as_ref(),
+            Some(provider)
+        );
+    }
+}
+
+async fn a_failing_bulk_load_keeps_the_batches_before_it_and_leaves_the_indexes_in_place(
+    ctx: TestContext,
+) {
+    let migrated = ctx.indexes().await;
+    let mut intruder = full_provider(30);
+    intruder.npi = Some(npi(1));
+    let batches = vec![
+        (1..=5).map(full_provider).collect::<Vec<_>>(),
+        vec![full_provider(6), intruder],
+        (7..=9).map(full_provider).collect(),
+    ];
+
+    let (outcome, seen) = bulk_load_watching_indexes(&ctx, batches).await;
+    let error = outcome.unwrap_err();
+    assert!(
+        matches!(error, StoreError::NpiConflict { npi: ref taken, .. } if taken == npi(1).as_str()),
+        "{error:?}"
+    );
+    // The load was under way with the indexes dropped when the batch failed...
+    assert!(
+        !index_names(&seen[0]).contains(&CHILD_INDEXES[0]),
+        "the load deferred the indexes"
+    );
+    // ...and they are back, as migrated; the first batch stays, nothing after the failure.
+    assert_eq!(ctx.indexes().await, migrated);
+    assert_eq!(ctx.store.count_providers().await.unwrap(), 5);
+    assert_eq!(
+        ctx.store.get_provider(provider_id(3)).await.unwrap(),
+        Some(full_provider(3))
+    );
+    assert_eq!(ctx.store.get_provider(provider_id(6)).await.unwrap(), None);
+}
+
+async fn a_bulk_load_into_a_database_with_providers_keeps_the_indexes_throughout(ctx: TestContext) {
+    let migrated = ctx.indexes().await;
+    ctx.store.upsert_provider(&full_provider(1)).await.unwrap();
+    // Replacing provider 1 in a batch is an ordinary upsert here.
+    let mut renamed = full_provider(1);
+    renamed.bio = Some("Replaced in a bulk load".into());
+    let batches = vec![
+        vec![renamed.clone(), full_provider(2)],
+        vec![full_provider(3)],
+    ];
+
+    let (outcome, seen) = bulk_load_watching_indexes(&ctx, batches).await;
+    let summary = outcome.unwrap();
+    assert!(!summary.indexes_deferred);
+    assert_eq!(summary.providers, 3);
+    for during in &seen {
+        assert_eq!(during, &migrated);
+    }
+    assert_eq!(ctx.indexes().await, migrated);
+    assert_eq!(ctx.store.count_providers().await.unwrap(), 3);
+    assert_eq!(
+        ctx.store.get_provider(provider_id(1)).await.unwrap(),
+        Some(renamed)
+    );
+}
+
+async fn migrate_recreates_a_child_index_that_an_interrupted_bulk_load_left_missing(
+    ctx: TestContext,
+) {
+    let migrated = ctx.indexes().await;
+    ctx.execute("DROP INDEX idx_provider_symptoms_symptom")
+        .await;
+    ctx.execute("DROP INDEX idx_provider_locations_postal_code")
+        .await;
+    assert_eq!(ctx.indexes().await.len(), migrated.len() - 2);
+    ctx.store.migrate().await.unwrap();
+    assert_eq!(ctx.indexes().await, migrated);
 }

@@ -15,7 +15,7 @@ use carematch_domain::{
 };
 use carematch_store::{Store, StoreOptions};
 use futures::FutureExt;
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
 /// What a test gets: a migrated store on a database of its own, and that database's URL for
 /// the few tests that must look under the API.
@@ -37,6 +37,36 @@ impl TestContext {
         let value: i64 = row.try_get_by_index(0).unwrap();
         connection.close().await.unwrap();
         value
+    }
+
+    /// The database's indexes as (name, definition), by name: from `sqlite_master` or
+    /// `pg_indexes`. SQLite's automatic primary-key indexes have no definition ("").
+    pub async fn indexes(&self) -> Vec<(String, String)> {
+        let connection = Database::connect(&self.url).await.unwrap();
+        let backend = connection.get_database_backend();
+        let sql = match backend {
+            DbBackend::Sqlite => {
+                "SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' \
+                 ORDER BY name"
+            }
+            _ => {
+                "SELECT indexname::text, indexdef FROM pg_indexes \
+                 WHERE schemaname = current_schema() ORDER BY indexname"
+            }
+        };
+        let rows = connection
+            .query_all_raw(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .unwrap();
+        connection.close().await.unwrap();
+        rows.iter()
+            .map(|row| {
+                (
+                    row.try_get_by_index(0).unwrap(),
+                    row.try_get_by_index(1).unwrap(),
+                )
+            })
+            .collect()
     }
 
     /// Runs one SQL statement for its effect.
