@@ -79,10 +79,13 @@ pub async fn spawn_app_with_settings(
     };
     let application = Application::build(&config, true).await.expect("app builds");
     let base_url = format!("http://{}", application.address());
+    let readiness = application.readiness();
     let (shutdown, shutdown_received) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until(async {
         let _ = shutdown_received.await;
     }));
+    // The server answers `/healthz` at once; `/graphql` once the index is loaded.
+    readiness.wait_started().await.expect("app starts");
     TestApp {
         base_url,
         client: reqwest::Client::new(),

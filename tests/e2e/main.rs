@@ -4,10 +4,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod cache;
 mod contract;
 mod federation;
 mod foundation;
 mod http;
 mod limits;
 mod match_logs;
+mod operations;
 mod schema_file;

@@ -2,7 +2,9 @@
 //! `extensions.persistedQuery.sha256Hash`; an unknown hash is answered `PERSISTED_QUERY_NOT_FOUND`
 //! and the client sends the query with its hash once, which is stored. Works over GET and POST.
 //!
-//! The store is a trait so a shared (redis) store can replace the in-process one (issue 5).
+//! With redis configured, queries are kept there too ([`SharedPersistedQueries`]), so a hash
+//! registered through one replica works on every other; each replica keeps its own LRU in
+//! front, and serves from it alone while redis is down.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -85,6 +87,67 @@ impl PersistedQueryStore for InMemoryPersistedQueries {
             }
         }
         Box::pin(std::future::ready(()))
+    }
+}
+
+/// How long a persisted query stays in redis after it was last registered.
+const SHARED_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3_600);
+
+/// Persisted queries in redis, behind this replica's LRU.
+pub struct SharedPersistedQueries {
+    local: InMemoryPersistedQueries,
+    redis: Arc<carematch_cache::RedisLink>,
+}
+
+impl SharedPersistedQueries {
+    pub fn new(capacity: usize, redis: Arc<carematch_cache::RedisLink>) -> Self {
+        Self {
+            local: InMemoryPersistedQueries::new(capacity),
+            redis,
+        }
+    }
+
+    fn key(&self, hash: &str) -> String {
+        self.redis.key(&format!("apq:{hash}"))
+    }
+}
+
+impl PersistedQueryStore for SharedPersistedQueries {
+    fn get(&self, hash: &str) -> BoxFuture<'_, Option<Arc<str>>> {
+        let hash = hash.to_owned();
+        Box::pin(async move {
+            if let Some(query) = self.local.get(&hash).await {
+                return Some(query);
+            }
+            let bytes = self.redis.get(&self.key(&hash)).await.ok()??;
+            let query: Arc<str> = Arc::from(String::from_utf8(bytes).ok()?);
+            // A stored query is trusted only if it still hashes to its key.
+            if query_hash(&query) != hash {
+                return None;
+            }
+            self.local.put(hash, Arc::clone(&query)).await;
+            Some(query)
+        })
+    }
+
+    fn put(&self, hash: String, query: Arc<str>) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let key = self.key(&hash);
+            // A failure is counted by the link; this replica still has it.
+            let _ = self.redis.set(&key, query.as_bytes(), SHARED_TTL).await;
+            self.local.put(hash, query).await;
+        })
+    }
+}
+
+/// The persisted-query store for this replica: shared through redis when configured.
+pub fn persisted_query_store(
+    capacity: usize,
+    redis: Option<Arc<carematch_cache::RedisLink>>,
+) -> Arc<dyn PersistedQueryStore> {
+    match redis {
+        Some(redis) => Arc::new(SharedPersistedQueries::new(capacity, redis)),
+        None => Arc::new(InMemoryPersistedQueries::new(capacity)),
     }
 }
 

@@ -1,14 +1,25 @@
 //! The provider directory as the API writes and reads it: the database is the source of truth,
 //! the local index is a projection. A write commits to the database first, then applies the
 //! same change to this replica's index with the database's new data generation, then leaves an
-//! audit record; reads for the API come from the index.
+//! audit record, then tells the other replicas (the change feed); reads for the API come from
+//! the index.
+//!
+//! Other replicas' writes arrive two ways: change events (within milliseconds, when redis is
+//! up) and a periodic catch-up by `updated_at` against the database (always; it repairs what
+//! an event lost). Both go through [`Directory::apply_change`] or [`Directory::catch_up`], one
+//! at a time. The index's generation labels its content for the match cache: it is the
+//! database's generation whose state the index holds. An event that does not follow the index's
+//! generation directly means one was missed, and triggers a catch-up at once.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use carematch_cache::ChangeFeed;
 use carematch_domain::{Provider, ProviderId};
 use carematch_search::ProviderIndex;
 use carematch_store::{AuditRecord, Store, StoreError, UpsertOutcome};
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use tokio::sync::Notify;
 
 /// Why a directory operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -25,11 +36,48 @@ pub enum DirectoryError {
 pub struct Directory {
     pub store: Store,
     pub index: Arc<ProviderIndex>,
+    /// Tells the other replicas about this one's writes, when redis is configured.
+    feed: Option<ChangeFeed>,
+    sync: Arc<SyncState>,
 }
+
+/// What applying other replicas' changes shares.
+#[derive(Default)]
+struct SyncState {
+    /// One change application or catch-up at a time, so generations are never interleaved.
+    applying: tokio::sync::Mutex<()>,
+    /// Everything written up to here is in the index (`None`: not caught up yet).
+    high_water: Mutex<Option<DateTime<Utc>>>,
+    /// Wakes the catch-up loop early (a missed event was noticed).
+    wake: Notify,
+}
+
+/// What a catch-up did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatchUp {
+    pub upserted: usize,
+    pub deleted: usize,
+    pub generation: u64,
+}
+
+/// How far back the first catch-up after start-up looks: the start-up rebuild is not one
+/// snapshot, so writes during it are read again (applying twice is harmless).
+const FIRST_CATCH_UP_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
 
 impl Directory {
     pub fn new(store: Store, index: Arc<ProviderIndex>) -> Self {
-        Self { store, index }
+        Self {
+            store,
+            index,
+            feed: None,
+            sync: Arc::new(SyncState::default()),
+        }
+    }
+
+    /// Announces this replica's writes on `feed`.
+    pub fn with_feed(mut self, feed: ChangeFeed) -> Self {
+        self.feed = Some(feed);
+        self
     }
 
     /// Creates or replaces a provider on behalf of `actor`.
@@ -39,10 +87,8 @@ impl Directory {
         actor: &str,
     ) -> Result<UpsertOutcome, DirectoryError> {
         let outcome = self.store.upsert_provider(&provider).await?;
-        let generation = self.generation().await?;
-        let index = Arc::clone(&self.index);
-        let indexed = provider.clone();
-        tokio::task::spawn_blocking(move || index.upsert(&indexed, generation)).await??;
+        self.apply_own_write(vec![provider.clone()], Vec::new())
+            .await?;
         let action = match outcome {
             UpsertOutcome::Created => "create_provider",
             UpsertOutcome::Updated => "update_provider",
@@ -55,12 +101,135 @@ impl Directory {
     pub async fn delete(&self, id: ProviderId, actor: &str) -> Result<bool, DirectoryError> {
         let existed = self.store.delete_provider(id).await?;
         if existed {
-            let generation = self.generation().await?;
-            let index = Arc::clone(&self.index);
-            tokio::task::spawn_blocking(move || index.delete(id, generation)).await??;
+            self.apply_own_write(Vec::new(), vec![id]).await?;
             self.audit(actor, "delete_provider", Some(id)).await?;
         }
         Ok(existed)
+    }
+
+    /// Applies this replica's committed write to its index, then announces it.
+    async fn apply_own_write(
+        &self,
+        upserted: Vec<Provider>,
+        deleted: Vec<ProviderId>,
+    ) -> Result<(), DirectoryError> {
+        let upserted_ids: Vec<ProviderId> = upserted.iter().map(|provider| provider.id).collect();
+        let generation = {
+            let _applying = self.sync.applying.lock().await;
+            let generation = self.generation().await?;
+            self.apply_to_index(upserted, deleted.clone(), generation)
+                .await?;
+            generation
+        };
+        if let Some(feed) = self.feed.clone() {
+            // Off the request's path: a failure is counted, and other replicas' catch-up
+            // finds the write in the database.
+            tokio::spawn(async move {
+                if let Err(error) = feed.publish(generation, upserted_ids, deleted).await {
+                    tracing::debug!(%error, "change event not published");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes into the index labelled `generation` (never lowering the label); a generation
+    /// that does not follow the index's directly means a change was missed: catch up soon.
+    async fn apply_to_index(
+        &self,
+        upserted: Vec<Provider>,
+        deleted: Vec<ProviderId>,
+        generation: u64,
+    ) -> Result<(), DirectoryError> {
+        let previous = self.index.generation();
+        if previous.is_some_and(|previous| previous.checked_add(1) != Some(generation)) {
+            self.sync.wake.notify_one();
+        }
+        let label = previous.map_or(generation, |previous| previous.max(generation));
+        let index = Arc::clone(&self.index);
+        tokio::task::spawn_blocking(move || index.apply(&upserted, &deleted, label)).await??;
+        metrics::gauge!("carematch_index_generation").set(label as f64);
+        metrics::gauge!("carematch_index_documents").set(self.index.len() as f64);
+        Ok(())
+    }
+
+    /// Applies another replica's change: the providers are read from the database now, so
+    /// the index gets their latest state (one deleted since is removed).
+    pub async fn apply_change(
+        &self,
+        generation: u64,
+        upserted: &[ProviderId],
+        deleted: &[ProviderId],
+    ) -> Result<(), DirectoryError> {
+        let _applying = self.sync.applying.lock().await;
+        let found = self.store.get_providers(upserted).await?;
+        let mut gone: Vec<ProviderId> = upserted
+            .iter()
+            .filter(|id| !found.iter().any(|provider| provider.id == **id))
+            .copied()
+            .collect();
+        gone.extend_from_slice(deleted);
+        self.apply_to_index(found, gone, generation).await
+    }
+
+    /// Reads what changed in the database since the last catch-up and applies it. The first
+    /// call after start-up looks back a little before now.
+    pub async fn catch_up(&self) -> Result<CatchUp, DirectoryError> {
+        let _applying = self.sync.applying.lock().await;
+        // Read before the changes: the index then holds at least this generation's state.
+        let generation = self.generation().await?;
+        let since = self
+            .sync
+            .high_water
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(|| Utc::now() - FIRST_CATCH_UP_LOOKBACK);
+        let changes = self.store.changed_since(since).await?;
+        let nothing_new =
+            changes.high_water == since && self.index.generation() == Some(generation);
+        let report = CatchUp {
+            upserted: changes.upserted.len(),
+            deleted: changes.deleted.len(),
+            generation,
+        };
+        if !nothing_new {
+            // A provider deleted and re-created appears in both lists: its row wins.
+            let deleted: Vec<ProviderId> = changes
+                .deleted
+                .into_iter()
+                .filter(|id| !changes.upserted.iter().any(|provider| provider.id == *id))
+                .collect();
+            let previous = self.index.generation();
+            let label = previous.map_or(generation, |previous| previous.max(generation));
+            let index = Arc::clone(&self.index);
+            let upserted = changes.upserted;
+            tokio::task::spawn_blocking(move || {
+                index.upsert_many(&upserted, label)?;
+                for id in deleted {
+                    index.delete(id, label)?;
+                }
+                Ok::<_, carematch_search::SearchError>(())
+            })
+            .await??;
+            metrics::gauge!("carematch_index_generation").set(label as f64);
+            metrics::gauge!("carematch_index_documents").set(self.index.len() as f64);
+        }
+        *self
+            .sync
+            .high_water
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(changes.high_water);
+        Ok(report)
+    }
+
+    /// Resolves when a catch-up was asked for (a missed change was noticed).
+    pub async fn catch_up_requested(&self) {
+        self.sync.wake.notified().await;
+    }
+
+    /// Asks the catch-up loop to run now.
+    pub fn request_catch_up(&self) {
+        self.sync.wake.notify_one();
     }
 
     async fn audit(

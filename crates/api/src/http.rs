@@ -1,14 +1,21 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP, POST and GET, the playground on a browser
-//! GET), `/healthz`, `/readyz`, and [`serve`], which runs the router until shutdown.
+//! GET), `/healthz`, `/readyz`, `/metrics`, and [`serve`], which runs the router until shutdown
+//! and enforces the shutdown grace period.
 //!
-//! Everything a request meets before the schema lives here: the request id, CORS, compression,
-//! the router's shared secret, the body-size limit, batch refusal, APQ, the timeout and the
-//! response's content type. Every refusal is a GraphQL error body with `extensions.code`.
+//! Everything a request meets before the schema lives here: the request id and W3C trace
+//! context, CORS, compression, the router's shared secret, the body-size limit, batch refusal,
+//! APQ, the timeout and the response's content type. Every refusal is a GraphQL error body with
+//! `extensions.code`.
+//!
+//! The server answers in two phases. [`service_router`] is served from the moment the port is
+//! bound: `/healthz`, `/readyz` and `/metrics` always, and `/graphql` with 503
+//! `SERVICE_UNAVAILABLE` until the start-up task installs the application in the
+//! [`ApplicationSlot`] (its index loaded), after which every other request goes to it.
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use async_graphql::http::{GraphQLPlaygroundConfig, playground_source};
 use axum::body::Body;
@@ -19,16 +26,21 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 
-use crate::apq::{InMemoryPersistedQueries, PersistedQueryStore, resolve_persisted_query};
+use crate::apq::{PersistedQueryStore, resolve_persisted_query};
+use crate::health::Readiness;
 use crate::limits::{ApiLimits, ArrivedByGet, coded_error, codes, ensure_codes, error_code};
+use crate::metrics::{InFlight, OperationSlot};
 use crate::{AppState, CarematchSchema};
 
 /// The request id header, read from the client (or the router) and always answered.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The W3C trace context header (<https://www.w3.org/TR/trace-context/>).
+pub const TRACEPARENT_HEADER: &str = "traceparent";
 /// The header carrying the router's shared secret when `router_secret` is set.
 pub const ROUTER_SECRET_HEADER: &str = "x-router-secret";
 /// The media type of GraphQL-over-HTTP responses, answered when the client accepts it.
@@ -62,6 +74,8 @@ pub struct ApiOptions {
     pub router_secret: Option<RouterSecret>,
     /// Persisted queries (APQ) kept in this replica's memory.
     pub persisted_queries_capacity: usize,
+    /// Redis, when configured: persisted queries are shared through it.
+    pub redis: Option<Arc<carematch_cache::RedisLink>>,
 }
 
 impl Default for ApiOptions {
@@ -73,6 +87,7 @@ impl Default for ApiOptions {
             cors_allowed_origins: Vec::new(),
             router_secret: None,
             persisted_queries_capacity: 1_000,
+            redis: None,
         }
     }
 }
@@ -95,16 +110,102 @@ struct RouterState {
     persisted_queries: Arc<dyn PersistedQueryStore>,
 }
 
-/// The whole HTTP application as a router, so tests can serve it on any listener.
+/// The whole HTTP application, already started, as a router: tests can serve it on any listener.
 pub fn router(app: AppState, options: ApiOptions) -> Router {
+    let readiness = Arc::clone(&app.readiness);
+    let slot = ApplicationSlot::default();
+    slot.install(app, options);
+    service_router(readiness, slot)
+}
+
+/// Where the start-up task puts the application once its index is loaded. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct ApplicationSlot(Arc<OnceLock<StartedApplication>>);
+
+struct StartedApplication {
+    router: Router,
+    state: AppState,
+}
+
+impl ApplicationSlot {
+    /// Builds the application's router from `app` and starts answering `/graphql` with it.
+    /// Only the first call installs; later ones are ignored.
+    pub fn install(&self, app: AppState, options: ApiOptions) {
+        let router = application_router(app.clone(), options);
+        let _ = self.0.set(StartedApplication { router, state: app });
+    }
+
+    /// The application's state, once started.
+    pub fn state(&self) -> Option<&AppState> {
+        self.0.get().map(|started| &started.state)
+    }
+}
+
+impl fmt::Debug for ApplicationSlot {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ApplicationSlot")
+            .field("started", &self.0.get().is_some())
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+struct ServiceState {
+    readiness: Arc<Readiness>,
+    slot: ApplicationSlot,
+}
+
+/// The router served from the first moment: health, readiness and metrics, and the
+/// application (or 503 for `/graphql` while it starts). The request id, trace context,
+/// in-flight count and HTTP metrics wrap everything.
+pub fn service_router(readiness: Arc<Readiness>, slot: ApplicationSlot) -> Router {
+    let state = ServiceState { readiness, slot };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .fallback(dispatch)
+        .with_state(state)
+        .layer(middleware::from_fn(request_id_and_span))
+}
+
+/// Everything but health, readiness and metrics: to the application once started; before,
+/// `/graphql` is a 503 GraphQL error, so clients and the router retry elsewhere instead of
+/// getting empty results from an index still loading.
+async fn dispatch(State(state): State<ServiceState>, request: Request) -> Response {
+    if let Some(started) = state.slot.0.get() {
+        return match started.router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(infallible) => match infallible {},
+        };
+    }
+    if request.uri().path() == "/graphql" {
+        let mut response = error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::SERVICE_UNAVAILABLE,
+            "carematch is starting: its search index is loading; retry shortly",
+            response_format(request.headers()),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    }
+    StatusCode::NOT_FOUND.into_response()
+}
+
+/// The application: `/graphql` with CORS, compression and the router secret.
+fn application_router(app: AppState, options: ApiOptions) -> Router {
     let schema = crate::schema::build_schema_with(app.clone(), &options);
     let cors = cors_layer(&options.cors_allowed_origins);
     let state = RouterState {
         app,
         schema,
-        persisted_queries: Arc::new(InMemoryPersistedQueries::new(
+        persisted_queries: crate::apq::persisted_query_store(
             options.persisted_queries_capacity,
-        )),
+            options.redis.clone(),
+        ),
         options: Arc::new(options),
     };
     let router = Router::new()
@@ -114,26 +215,46 @@ pub fn router(app: AppState, options: ApiOptions) -> Router {
             state.clone(),
             require_router_secret,
         ))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
         .with_state(state)
         .layer(CompressionLayer::new());
-    let router = match cors {
+    match cors {
         Some(cors) => router.layer(cors),
         None => router,
-    };
-    router.layer(middleware::from_fn(request_id_and_span))
+    }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains in-flight requests.
+/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and lets
+/// in-flight requests finish for at most `grace_period`. axum's graceful shutdown has no
+/// deadline of its own (a slow request or a client holding a connection would keep the
+/// process up until the platform kills it); past the deadline the remaining connections are
+/// abandoned, to be closed when the runtime stops.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    grace_period: Duration,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let (signalled, shutdown_started) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    };
+    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => return result,
+        _ = shutdown_started => {}
+    }
+    match tokio::time::timeout(grace_period, server).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(
+                grace_period_seconds = grace_period.as_secs_f64(),
+                "shutdown grace period over: abandoning the requests still running"
+            );
+            Ok(())
+        }
+    }
 }
 
 fn cors_layer(allowed_origins: &[String]) -> Option<CorsLayer> {
@@ -166,10 +287,88 @@ fn cors_layer(allowed_origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
+/// A W3C `traceparent`: version 00, trace id, parent (span) id, flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceParent {
+    /// 32 lowercase hex digits, not all zero.
+    pub trace_id: String,
+    /// 16 lowercase hex digits, not all zero.
+    pub span_id: String,
+    /// 2 hex digits; `01` is sampled.
+    pub flags: String,
+}
+
+impl TraceParent {
+    /// Parses a `traceparent` header; `None` when it is not valid per the W3C rules (then a
+    /// new trace starts). Versions above 00 are read as 00, as the specification asks.
+    pub fn parse(header: &str) -> Option<Self> {
+        let mut parts = header.trim().split('-');
+        let version = parts.next()?;
+        let trace_id = parts.next()?;
+        let span_id = parts.next()?;
+        let flags = parts.next()?;
+        let is_hex = |text: &str, len: usize| {
+            text.len() == len
+                && text
+                    .bytes()
+                    .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+        };
+        let all_zero = |text: &str| text.bytes().all(|byte| byte == b'0');
+        let valid = is_hex(version, 2)
+            && version != "ff"
+            && (version != "00" || parts.next().is_none())
+            && is_hex(trace_id, 32)
+            && !all_zero(trace_id)
+            && is_hex(span_id, 16)
+            && !all_zero(span_id)
+            && is_hex(flags, 2);
+        valid.then(|| Self {
+            trace_id: trace_id.to_owned(),
+            span_id: span_id.to_owned(),
+            flags: flags.to_owned(),
+        })
+    }
+
+    /// This service's span within the caller's trace (or a new trace): same trace id and
+    /// flags, a new span id.
+    fn child_of(parent: Option<&TraceParent>) -> Self {
+        let random = || uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            trace_id: parent.map_or_else(random, |parent| parent.trace_id.clone()),
+            span_id: random()[..16].to_owned(),
+            flags: parent.map_or_else(|| "00".to_owned(), |parent| parent.flags.clone()),
+        }
+    }
+
+    fn header_value(&self) -> String {
+        format!("00-{}-{}-{}", self.trace_id, self.span_id, self.flags)
+    }
+}
+
+/// The route label of a path: the known routes, or `other` (never the raw path).
+fn route_label(path: &str) -> &'static str {
+    match path {
+        "/graphql" => "/graphql",
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        "/metrics" => "/metrics",
+        _ => "other",
+    }
+}
+
 /// Keeps the client's `x-request-id` (or makes one), answers it, makes it the request's
-/// task-local id and opens the request's span. The span names the path, never the query
+/// task-local id and opens the request's span with the W3C trace context (the caller's trace
+/// id, a new span id, answered in `traceparent`). The span names the path, never the query
 /// string: a GET's query string holds the variables, which carry health data.
 async fn request_id_and_span(mut request: Request, next: Next) -> Response {
+    let _in_flight = InFlight::start();
+    let route = route_label(request.uri().path());
+    let parent = request
+        .headers()
+        .get(TRACEPARENT_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(TraceParent::parse);
+    let trace = TraceParent::child_of(parent.as_ref());
     let request_id = request
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -192,7 +391,13 @@ async fn request_id_and_span(mut request: Request, next: Next) -> Response {
         method = %request.method(),
         path = request.uri().path(),
         request_id = %request_id,
+        trace_id = %trace.trace_id,
+        span_id = %trace.span_id,
+        parent_span_id = tracing::field::Empty,
     );
+    if let Some(parent) = &parent {
+        span.record("parent_span_id", parent.span_id.as_str());
+    }
     let started = Instant::now();
     let mut response = REQUEST_ID
         .scope(request_id, next.run(request))
@@ -201,6 +406,10 @@ async fn request_id_and_span(mut request: Request, next: Next) -> Response {
     if let Some(value) = header_value {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    if let Ok(value) = HeaderValue::from_str(&trace.header_value()) {
+        response.headers_mut().insert(TRACEPARENT_HEADER, value);
+    }
+    crate::metrics::record_http_request(route, response.status().as_u16());
     span.in_scope(|| {
         tracing::debug!(
             status = response.status().as_u16(),
@@ -279,6 +488,7 @@ fn error_response(
     message: &str,
     format: ResponseFormat,
 ) -> Response {
+    crate::metrics::record_error(code);
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code } }]
     });
@@ -426,6 +636,19 @@ fn is_length_limit(error: &axum::Error) -> bool {
 async fn execute(
     state: &RouterState,
     headers: &HeaderMap,
+    request: async_graphql::Request,
+    format: ResponseFormat,
+) -> Response {
+    let started = Instant::now();
+    let slot = OperationSlot::new(request.operation_name.clone());
+    let response = execute_graphql(state, headers, request.data(slot.clone()), format).await;
+    crate::metrics::record_graphql_request(&slot, started.elapsed());
+    response
+}
+
+async fn execute_graphql(
+    state: &RouterState,
+    headers: &HeaderMap,
     mut request: async_graphql::Request,
     format: ResponseFormat,
 ) -> Response {
@@ -437,6 +660,9 @@ async fn execute(
     )
     .await
     {
+        if let Some(code) = error_code(&error) {
+            crate::metrics::record_error(&code);
+        }
         return graphql_response(async_graphql::Response::from_errors(vec![error]), format);
     }
     let mut request = with_request_data(state, headers, request);
@@ -460,6 +686,9 @@ async fn execute(
         };
     let request_id = current_request_id().unwrap_or_default();
     ensure_codes(&mut response.errors, &request_id);
+    for error in &response.errors {
+        crate::metrics::record_error(error_code(error).as_deref().unwrap_or("OTHER"));
+    }
     graphql_response(response, format)
 }
 
@@ -529,24 +758,37 @@ async fn graphql_get(
     }
 }
 
-/// Alive: answers as long as the process serves HTTP; never depends on the database.
+/// Alive: answers as long as the process serves HTTP; never touches the database or redis.
 async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Ready: the database answers.
-async fn readyz(State(state): State<RouterState>) -> Response {
-    match state.app.directory.store.ping().await {
-        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
-        Err(error) => {
-            tracing::warn!(error = %error, "not ready: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "database unreachable" })),
-            )
-                .into_response()
-        }
-    }
+/// Ready: the index loaded and caught up, the database answering, not draining. Redis down is
+/// `degraded` and still 200. The body lists every check.
+async fn readyz(State(state): State<ServiceState>) -> Response {
+    let report = state.readiness.check().await;
+    let status = if report.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(report)).into_response()
+}
+
+/// Every series in the Prometheus text format.
+async fn metrics_text(State(state): State<ServiceState>) -> Response {
+    let ready = state.readiness.index_loaded()
+        && state.readiness.caught_up()
+        && !state.readiness.draining();
+    let text = crate::metrics::render(state.slot.state(), ready);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -596,6 +838,38 @@ mod tests {
             Some("OPERATION_RESOLUTION_FAILURE")
         );
         assert_eq!(error_code(&errors[2]).as_deref(), Some("BAD_USER_INPUT"));
+    }
+
+    #[test]
+    fn a_valid_traceparent_is_continued_and_an_invalid_one_starts_a_new_trace() {
+        let parent = TraceParent::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            .expect("valid");
+        assert_eq!(parent.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        let child = TraceParent::child_of(Some(&parent));
+        assert_eq!(child.trace_id, parent.trace_id);
+        assert_eq!(child.flags, "01");
+        assert_ne!(child.span_id, parent.span_id);
+        assert!(TraceParent::parse(&child.header_value()).is_some());
+        for invalid in [
+            "",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(TraceParent::parse(invalid), None, "{invalid}");
+        }
+        // A later version may add fields after the flags.
+        assert!(
+            TraceParent::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x")
+                .is_some()
+        );
+        let fresh = TraceParent::child_of(None);
+        assert_eq!(fresh.trace_id.len(), 32);
+        assert_eq!(fresh.span_id.len(), 16);
+        assert!(TraceParent::parse(&fresh.header_value()).is_some());
     }
 
     #[test]

@@ -1,26 +1,33 @@
 //! carematch's GraphQL subgraph: the schema (types mapped from `domain`), the axum router with
-//! `/graphql`, `/healthz` and `/readyz`, and the function that serves it.
+//! `/graphql`, `/healthz`, `/readyz` and `/metrics`, and the function that serves it.
 //!
 //! Architecture invariant: GraphQL types live here and are mapped from domain types; the domain
 //! derives no GraphQL, so the published schema changes only when this crate says so.
 
 pub mod apq;
 pub mod auth;
+pub mod cache;
 mod directory;
 mod error;
 pub mod ftv1;
+pub mod health;
 mod http;
 mod inputs;
 pub mod limits;
 pub mod match_log;
 mod matches;
+pub mod metrics;
+pub mod propagation;
 mod schema;
 mod types;
 
 pub use auth::{AuthConfig, Authenticator, mint_admin_token};
-pub use directory::{Directory, DirectoryError};
+pub use directory::{CatchUp, Directory, DirectoryError};
 pub use error::ApiError;
-pub use http::{ApiOptions, RouterSecret, current_request_id, router, serve};
+pub use health::{Readiness, RedisStatus};
+pub use http::{
+    ApiOptions, ApplicationSlot, RouterSecret, current_request_id, router, serve, service_router,
+};
 pub use limits::ApiLimits;
 pub use schema::{CarematchSchema, build_schema, sdl};
 
@@ -38,4 +45,8 @@ pub struct AppState {
     pub authenticator: Authenticator,
     /// De-identified match logs, queued for the background writer.
     pub match_log: match_log::MatchLogWriter,
+    /// What `/readyz` answers; the cache and change propagation report redis and catch-up here.
+    pub readiness: Arc<Readiness>,
+    /// Ranked lists by normalized request and index generation (redis-shared when configured).
+    pub match_cache: cache::MatchCache,
 }

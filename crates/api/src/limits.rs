@@ -53,6 +53,8 @@ pub mod codes {
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    /// The replica is starting (its index is loading): retry on another (HTTP 503).
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
 }
 
 /// Every limit on one request. The defaults admit any query the frontends and the router send
@@ -179,6 +181,9 @@ impl Extension for RequestGuardExtension {
             .run(context, query, variables)
             .await
             .map_err(code_parse_error)?;
+        if let Some(slot) = context.data_opt::<crate::metrics::OperationSlot>() {
+            slot.record(&document);
+        }
         check_document(
             &document,
             limits,

@@ -208,6 +208,7 @@ impl PendingMatchLog {
         context: &async_graphql::Context<'_>,
         operation: &'static str,
         started: Instant,
+        cache_hit: bool,
         request: &MatchRequest,
         plan: &carematch_domain::CarePlan,
         search_area: &SearchArea,
@@ -217,8 +218,7 @@ impl PendingMatchLog {
         let served = ServedRequest {
             operation,
             latency: started.elapsed(),
-            // No response cache yet: every answer is computed.
-            cache_hit: false,
+            cache_hit,
             client: context
                 .data_opt::<ClientInfo>()
                 .cloned()
@@ -413,6 +413,11 @@ impl MatchLogWriter {
                 "match log writer stopped before writing everything"
             );
         }
+    }
+
+    /// Records accepted and not yet committed (queued, or in the batch being inserted).
+    pub fn queue_depth(&self) -> usize {
+        self.shared.pending().len()
     }
 
     /// Records dropped because the queue was full or the writer had stopped.

@@ -16,10 +16,16 @@ use crate::matches::{
     CareTeam, CareTeamMember, Cursor, MAX_PAGE_SIZE, MatchEdge, MatchInput, MatchResult, PageInfo,
     fingerprint, to_match,
 };
-use crate::types::{BirthType, CarePlan, CareType, MatchOutcome, Provider, Symptom, WarningSign};
+use crate::types::{
+    BirthType, CareListing, CarePlan, CareType, MatchOutcome, Provider, Symptom, WarningSign,
+};
 use crate::{ApiError, AppState};
 
 pub type CarematchSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Says where a ranked list came from: `miss`, `local` (this replica's cache) or `shared`
+/// (redis, computed by another replica).
+pub const CACHE_HEADER: &str = "x-carematch-cache";
 
 /// The raw `Authorization` header of the request, checked only by resolvers that need it.
 #[derive(Clone, Default)]
@@ -55,6 +61,52 @@ impl Loader<domain::ProviderId> for ProviderLoader {
             .into_iter()
             .flatten()
             .map(|provider| (provider.id, provider))
+            .collect())
+    }
+}
+
+/// Loads providers from the store by NPI, all the NPIs of one batch in one read
+/// (`Store::get_providers_by_npis`): federation `_entities` representations keyed by `npi`,
+/// which the index cannot answer (it is keyed by id). It caches nothing, so the one instance in
+/// the schema's data serves every request: concurrent lookups share a read, none sees another's
+/// stale answer.
+pub struct ProviderByNpiLoader {
+    store: carematch_store::Store,
+    reads: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl ProviderByNpiLoader {
+    pub fn data_loader(store: carematch_store::Store) -> DataLoader<ProviderByNpiLoader> {
+        Self::counting(store, Arc::default())
+    }
+
+    /// A loader that adds one to `reads` per store read (for tests and diagnostics).
+    pub fn counting(
+        store: carematch_store::Store,
+        reads: Arc<std::sync::atomic::AtomicU64>,
+    ) -> DataLoader<ProviderByNpiLoader> {
+        DataLoader::new(ProviderByNpiLoader { store, reads }, tokio::spawn)
+    }
+}
+
+impl Loader<domain::Npi> for ProviderByNpiLoader {
+    type Value = domain::Provider;
+    type Error = Arc<String>;
+
+    async fn load(
+        &self,
+        keys: &[domain::Npi],
+    ) -> Result<HashMap<domain::Npi, domain::Provider>, Self::Error> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let found = self
+            .store
+            .get_providers_by_npis(keys)
+            .await
+            .map_err(|error| Arc::new(error.to_string()))?;
+        Ok(found
+            .into_iter()
+            .filter_map(|provider| Some((provider.npi.clone()?, provider)))
             .collect())
     }
 }
@@ -101,12 +153,12 @@ impl QueryRoot {
             Some(cursor) => Cursor::decode(&cursor, request_fingerprint)?.rank,
             None => 0,
         };
-        let engine = Arc::clone(&state.engine);
-        let logged_request = request.clone();
-        let results = tokio::task::spawn_blocking(move || engine.match_providers(&request))
-            .await
-            .map_err(|error| ApiError::internal(&error))?
-            .map_err(|error| ApiError::internal(&error))?;
+        let (results, cache) = state
+            .match_cache
+            .match_providers(&state.engine, &request)
+            .await?;
+        context.insert_http_header(CACHE_HEADER, cache.as_str());
+        let logged_request = request;
 
         let total = results.matches.len();
         let page: Vec<_> = results
@@ -121,6 +173,7 @@ impl QueryRoot {
             context,
             "matchProviders",
             started,
+            cache.is_hit(),
             &logged_request,
             &results.plan,
             &results.search_area,
@@ -176,12 +229,9 @@ impl QueryRoot {
             .validate_request(input.into())
             .map_err(|error| ApiError::invalid("input", error))?;
         let started = std::time::Instant::now();
-        let engine = Arc::clone(&state.engine);
-        let logged_request = request.clone();
-        let team = tokio::task::spawn_blocking(move || engine.care_team(&request))
-            .await
-            .map_err(|error| ApiError::internal(&error))?
-            .map_err(|error| ApiError::internal(&error))?;
+        let (team, cache) = state.match_cache.care_team(&state.engine, &request).await?;
+        context.insert_http_header(CACHE_HEADER, cache.as_str());
+        let logged_request = request;
         // Each member comes from its own ranked list: the log ranks members by team order.
         let shown: Vec<_> = team
             .members
@@ -194,6 +244,7 @@ impl QueryRoot {
             context,
             "careTeam",
             started,
+            cache.is_hit(),
             &logged_request,
             &team.plan,
             &team.search_area,
@@ -301,14 +352,32 @@ impl QueryRoot {
         let Ok(npi) = domain::Npi::parse(&npi) else {
             return Ok(None);
         };
-        let state = context.data_unchecked::<AppState>();
-        let provider = state
-            .directory
-            .store
-            .get_provider_by_npi(&npi)
+        // The representations of one `_entities` call are resolved concurrently, so the loader
+        // gathers their NPIs into one store read.
+        let loader = context.data_unchecked::<DataLoader<ProviderByNpiLoader>>();
+        let provider = loader
+            .load_one(npi)
             .await
-            .map_err(|error| ApiError::internal(&error))?;
+            .map_err(|error| ApiError::internal_message(&error))?;
         Ok(provider.map(Provider))
+    }
+
+    /// Federation: resolves `CareListing` references (an interface entity owned by the
+    /// bookings subgraph; carematch contributes fields to every listing as an
+    /// `@interfaceObject`). A listing shares its provider's id; an id that is no provider here
+    /// resolves to null for that representation only. Batched with the `Provider` lookups.
+    #[graphql(entity)]
+    async fn find_care_listing_by_id(
+        &self,
+        context: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<CareListing>> {
+        let Ok(provider_id) = domain::ProviderId::parse(&id) else {
+            return Ok(None);
+        };
+        Ok(load_provider(context, provider_id)
+            .await?
+            .map(|provider| CareListing { id, provider }))
     }
 }
 
@@ -442,8 +511,10 @@ pub fn build_schema(state: AppState) -> CarematchSchema {
 /// complexity, directives per field), the parse-time guard for the rest, and introspection.
 pub fn build_schema_with(state: AppState, options: &crate::ApiOptions) -> CarematchSchema {
     let limits = &options.limits;
+    let npi_loader = ProviderByNpiLoader::data_loader(state.directory.store.clone());
     let builder = schema_builder()
         .data(state)
+        .data(npi_loader)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives_per_field)
@@ -469,4 +540,164 @@ pub fn sdl() -> String {
     schema_builder()
         .finish()
         .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use async_graphql::{Request, Variables};
+    use carematch_store::{Store, StoreOptions};
+    use serde_json::json;
+
+    use super::*;
+
+    /// The usual example of a valid NPI, and two more with the right check digit.
+    const NPIS: [&str; 3] = ["1234567893", "1245319599", "1679576722"];
+    /// Well-formed (right check digit), held by nobody.
+    const UNKNOWN_NPI: &str = "1003000126";
+
+    fn provider(n: u128, npi: Option<&str>) -> domain::Provider {
+        let draft: domain::ProviderDraft = serde_json::from_value(json!({
+            "npi": npi,
+            "name": format!("Test Doula {n}"),
+            "careTypes": ["DOULA"],
+            "certifications": [],
+            "treats": [],
+            "locations": [],
+            "modes": ["TELEHEALTH"],
+            "languages": ["English"],
+            "acceptingNewClients": true,
+            "insurance": [],
+            "acceptsFsaHsa": false,
+            "providesSuperbill": false,
+            "requiresReferral": false,
+        }))
+        .unwrap();
+        draft
+            .validate(domain::ProviderId::from_uuid(uuid::Uuid::from_u128(n)))
+            .unwrap()
+    }
+
+    async fn store_with(providers: &[domain::Provider]) -> Store {
+        let store = Store::connect("sqlite::memory:", &StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store.upsert_providers(providers).await.unwrap();
+        store
+    }
+
+    const ENTITIES: &str = "query ($r: [_Any!]!) { _entities(representations: $r) { \
+        ... on Provider { id npi name } \
+        ... on CareListing { id provider { id name } } } }";
+
+    async fn entities(
+        schema: &Schema<QueryRoot, MutationRoot, EmptySubscription>,
+        request_data: impl FnOnce(Request) -> Request,
+        representations: serde_json::Value,
+    ) -> async_graphql::Response {
+        let request =
+            Request::new(ENTITIES).variables(Variables::from_json(json!({ "r": representations })));
+        schema.execute(request_data(request)).await
+    }
+
+    #[tokio::test]
+    async fn npi_representations_of_one_request_are_read_in_one_batch_and_unknown_ones_are_null() {
+        let providers = [
+            provider(1, Some(NPIS[0])),
+            provider(2, Some(NPIS[1])),
+            provider(3, Some(NPIS[2])),
+        ];
+        let store = store_with(&providers).await;
+        let reads = Arc::new(AtomicU64::new(0));
+        let loader = ProviderByNpiLoader::counting(store, Arc::clone(&reads));
+        let schema = schema_builder().data(loader).finish();
+
+        let response = entities(
+            &schema,
+            |request| request,
+            json!([
+                { "__typename": "Provider", "npi": NPIS[2] },
+                { "__typename": "Provider", "npi": UNKNOWN_NPI },
+                { "__typename": "Provider", "npi": NPIS[0] },
+                { "__typename": "Provider", "npi": "not an npi" },
+                { "__typename": "Provider", "npi": NPIS[1] },
+            ]),
+        )
+        .await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let data = response.data.into_json().unwrap();
+        let ids: Vec<Option<&str>> = data["_entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entity| entity["id"].as_str())
+            .collect();
+        let id = |n: u128| providers[n as usize - 1].id.to_string();
+        assert_eq!(
+            ids,
+            [
+                Some(id(3).as_str()),
+                None,
+                Some(id(1).as_str()),
+                None,
+                Some(id(2).as_str())
+            ]
+        );
+        assert!(data["_entities"][1].is_null() && data["_entities"][3].is_null());
+        assert_eq!(data["_entities"][2]["npi"], NPIS[0]);
+        // Four well-formed NPIs (three known, one unknown), one read.
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+
+        // A second request reads again: nothing is cached between requests.
+        let response = entities(
+            &schema,
+            |request| request,
+            json!([{ "__typename": "Provider", "npi": NPIS[1] }]),
+        )
+        .await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_care_listing_resolves_to_its_provider_and_an_unknown_listing_to_null() {
+        let providers = [provider(1, None), provider(2, Some(NPIS[0]))];
+        let index = Arc::new(ProviderIndex::in_ram().unwrap());
+        index.upsert_many(&providers, 1).unwrap();
+        let schema = schema_builder().finish();
+        let unknown = uuid::Uuid::from_u128(99).to_string();
+
+        let response = entities(
+            &schema,
+            |request| request.data(ProviderLoader::data_loader(Arc::clone(&index))),
+            json!([
+                { "__typename": "CareListing", "id": providers[1].id.to_string() },
+                { "__typename": "CareListing", "id": unknown },
+                { "__typename": "CareListing", "id": "not-a-uuid" },
+                { "__typename": "Provider", "id": providers[0].id.to_string() },
+            ]),
+        )
+        .await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let data = response.data.into_json().unwrap();
+        let listing = &data["_entities"][0];
+        assert_eq!(listing["id"], providers[1].id.to_string());
+        assert_eq!(listing["provider"]["id"], providers[1].id.to_string());
+        assert_eq!(listing["provider"]["name"], "Test Doula 2");
+        assert!(data["_entities"][1].is_null());
+        assert!(data["_entities"][2].is_null());
+        assert_eq!(data["_entities"][3]["name"], "Test Doula 1");
+    }
+
+    #[test]
+    fn the_sdl_declares_care_listing_an_interface_object_keyed_by_id() {
+        let sdl = sdl();
+        assert!(
+            sdl.contains("type CareListing @key(fields: \"id\") @interfaceObject"),
+            "{sdl}"
+        );
+        assert!(sdl.contains("\"@interfaceObject\""), "imported in @link");
+    }
 }

@@ -118,6 +118,29 @@ pub enum UrgencyLevel {
 /// A care provider: a person, a practice or a group.
 pub struct Provider(pub domain::Provider);
 
+/// Something a mother can book: an interface entity owned by the bookings subgraph
+/// (`interface CareListing @key(fields: "id")`, one implementation per kind of listing). carematch
+/// adds the provider behind every listing, whatever its kind, as an `@interfaceObject`: the
+/// router asks carematch for these fields with `__typename: "CareListing"` and the listing's id,
+/// which is its provider's id.
+pub struct CareListing {
+    pub id: ID,
+    pub provider: Provider,
+}
+
+#[Object(interface_object)]
+impl CareListing {
+    // No description: bookings owns `CareListing` and describes it; a second text here would
+    // be an INCONSISTENT_DESCRIPTION composition hint.
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+    /// The provider this listing books, with everything carematch knows about them.
+    async fn provider(&self) -> &Provider {
+        &self.provider
+    }
+}
+
 #[Object]
 impl Provider {
     async fn id(&self) -> ID {

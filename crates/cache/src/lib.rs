@@ -10,6 +10,8 @@
 
 mod breaker;
 mod error;
+#[cfg(feature = "test-support")]
+pub mod fault;
 mod feed;
 mod link;
 mod results;

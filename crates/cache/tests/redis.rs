@@ -3,16 +3,16 @@
 //! and never answers, and a proxy in front of the real redis that can be cut and restored.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use carematch_cache::fault::Proxy;
 use carematch_cache::{
     BreakerState, CacheError, CacheOutcome, ChangeFeed, FeedMessage, RedisLink, RedisOptions,
     ResultCache, ResultCacheOptions,
 };
 use carematch_domain::ProviderId;
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 fn redis_url() -> Option<String> {
@@ -141,60 +141,6 @@ async fn a_listener_that_never_answers_costs_one_timeout() {
     held.abort();
 }
 
-/// A TCP proxy in front of redis that can be cut (closing every connection and refusing new
-/// ones) and restored.
-struct Proxy {
-    address: std::net::SocketAddr,
-    open: Arc<AtomicBool>,
-    generation: Arc<AtomicUsize>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let open = Arc::new(AtomicBool::new(true));
-        let generation = Arc::new(AtomicUsize::new(0));
-        let (accept_open, accept_generation) = (Arc::clone(&open), Arc::clone(&generation));
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !accept_open.load(Ordering::SeqCst) {
-                    let _ = client.shutdown().await;
-                    continue;
-                }
-                let Ok(mut server) = TcpStream::connect(&upstream).await else {
-                    continue;
-                };
-                let born = accept_generation.load(Ordering::SeqCst);
-                let generation = Arc::clone(&accept_generation);
-                tokio::spawn(async move {
-                    let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
-                    let cut = async {
-                        while generation.load(Ordering::SeqCst) == born {
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                        }
-                    };
-                    tokio::select! { _ = copy => {}, () = cut => {} }
-                });
-            }
-        });
-        Self {
-            address,
-            open,
-            generation,
-        }
-    }
-
-    fn cut(&self) {
-        self.open.store(false, Ordering::SeqCst);
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn restore(&self) {
-        self.open.store(true, Ordering::SeqCst);
-    }
-}
-
 fn upstream(url: &str) -> String {
     url.trim_start_matches("redis://")
         .trim_end_matches('/')
@@ -205,7 +151,7 @@ fn upstream(url: &str) -> String {
 async fn the_cache_is_used_again_once_redis_is_back() {
     let Some(url) = redis_url() else { return };
     let proxy = Proxy::start(upstream(&url)).await;
-    let link = Arc::new(RedisLink::new(options(&format!("redis://{}", proxy.address))).unwrap());
+    let link = Arc::new(RedisLink::new(options(&format!("redis://{}", proxy.address()))).unwrap());
     let key = link.key("probe");
     link.set(&key, b"1", Duration::from_secs(5)).await.unwrap();
 

@@ -76,9 +76,40 @@ pub struct Settings {
     pub persisted_queries_capacity: usize,
     /// Maximum database connections in the pool.
     pub database_max_connections: u32,
+    /// How long opening one database connection may take, in milliseconds.
+    pub database_connect_timeout_ms: u64,
+    /// How long a request waits for a free pooled connection, in milliseconds, before it fails
+    /// as unavailable (instead of queueing without end while the database is down).
+    pub database_acquire_timeout_ms: u64,
+    /// Idle pooled connections are closed after this many seconds; 0 keeps them.
+    pub database_idle_timeout_seconds: u64,
+    /// Pooled connections are replaced after this many seconds; 0 keeps them.
+    pub database_max_lifetime_seconds: u64,
+    /// After SIGTERM, how long in-flight requests may run before the process stops anyway.
+    pub shutdown_grace_seconds: u64,
+    /// After SIGTERM, how long to keep serving with readiness false before closing the
+    /// listener, so the router and the platform stop sending traffic first.
+    pub shutdown_delay_seconds: u64,
     /// Days match logs are kept: `carematch logs prune` deletes the weeks that started
     /// earlier (see docs/analysts.md).
     pub match_log_retention_days: u32,
+    /// Put in front of every redis key and channel, so deployments can share a redis server.
+    pub redis_key_prefix: String,
+    /// The deadline of one redis command, reconnection included; a request waits no longer.
+    pub redis_command_timeout_ms: u64,
+    /// The deadline of opening a redis connection.
+    pub redis_connect_timeout_ms: u64,
+    /// Redis failures in a row that open the circuit breaker (requests then skip redis).
+    pub redis_breaker_failures: u32,
+    /// How long an open breaker skips redis before one probe call.
+    pub redis_breaker_open_ms: u64,
+    /// How long a ranked list stays cached (in process and in redis).
+    pub cache_ttl_seconds: u64,
+    /// Megabytes of ranked lists cached in this process.
+    pub cache_capacity_mb: u64,
+    /// How often the index catches up with the database (repairs change events lost while
+    /// redis was unreachable, and picks up imports written by `carematch import`).
+    pub catch_up_interval_ms: u64,
     /// Ranking weights and scores (the `[ranking]` table of the file); see `RankingConfig`.
     pub ranking: RankingConfig,
 }
@@ -115,7 +146,21 @@ impl Default for Settings {
             request_timeout_ms: 15_000,
             persisted_queries_capacity: 1_000,
             database_max_connections: 10,
+            database_connect_timeout_ms: 5_000,
+            database_acquire_timeout_ms: 5_000,
+            database_idle_timeout_seconds: 600,
+            database_max_lifetime_seconds: 1_800,
+            shutdown_grace_seconds: 20,
+            shutdown_delay_seconds: 0,
             match_log_retention_days: 180,
+            redis_key_prefix: "carematch:".into(),
+            redis_command_timeout_ms: 100,
+            redis_connect_timeout_ms: 500,
+            redis_breaker_failures: 3,
+            redis_breaker_open_ms: 5_000,
+            cache_ttl_seconds: 300,
+            cache_capacity_mb: 64,
+            catch_up_interval_ms: 5_000,
             ranking: RankingConfig::default(),
         }
     }
@@ -264,6 +309,23 @@ impl Config {
                 });
             }
         }
+        for (setting, value) in [
+            (
+                "CAREMATCH_DATABASE_CONNECT_TIMEOUT_MS",
+                settings.database_connect_timeout_ms,
+            ),
+            (
+                "CAREMATCH_DATABASE_ACQUIRE_TIMEOUT_MS",
+                settings.database_acquire_timeout_ms,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::InvalidSetting {
+                    setting,
+                    problem: "must be at least 1".into(),
+                });
+            }
+        }
         if settings.request_timeout_ms == 0 {
             return Err(ConfigError::InvalidSetting {
                 setting: "CAREMATCH_REQUEST_TIMEOUT_MS",
@@ -286,6 +348,32 @@ impl Config {
                 problem: "must be at least 32 characters".into(),
             });
         }
+        for (setting, value) in [
+            (
+                "CAREMATCH_REDIS_COMMAND_TIMEOUT_MS",
+                settings.redis_command_timeout_ms,
+            ),
+            (
+                "CAREMATCH_REDIS_CONNECT_TIMEOUT_MS",
+                settings.redis_connect_timeout_ms,
+            ),
+            (
+                "CAREMATCH_REDIS_BREAKER_FAILURES",
+                u64::from(settings.redis_breaker_failures),
+            ),
+            ("CAREMATCH_CACHE_TTL_SECONDS", settings.cache_ttl_seconds),
+            (
+                "CAREMATCH_CATCH_UP_INTERVAL_MS",
+                settings.catch_up_interval_ms,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::InvalidSetting {
+                    setting,
+                    problem: "must be more than 0".into(),
+                });
+            }
+        }
         settings
             .ranking
             .validate()
@@ -307,7 +395,7 @@ impl Config {
     /// The effective configuration for the start-up log: secrets and database passwords hidden.
     pub fn redacted(&self) -> serde_json::Value {
         let settings = &self.settings;
-        serde_json::json!({
+        let mut redacted = serde_json::json!({
             "listen": self.listen.to_string(),
             "database_url": redact_url_password(&settings.database_url),
             "redis_url": settings.redis_url.as_ref().map(|_| "[redacted]"),
@@ -336,7 +424,49 @@ impl Config {
             "persisted_queries_capacity": settings.persisted_queries_capacity,
             "database_max_connections": settings.database_max_connections,
             "match_log_retention_days": settings.match_log_retention_days,
-        })
+            "redis_key_prefix": settings.redis_key_prefix,
+            "redis_command_timeout_ms": settings.redis_command_timeout_ms,
+            "redis_connect_timeout_ms": settings.redis_connect_timeout_ms,
+            "redis_breaker_failures": settings.redis_breaker_failures,
+            "redis_breaker_open_ms": settings.redis_breaker_open_ms,
+            "cache_ttl_seconds": settings.cache_ttl_seconds,
+            "cache_capacity_mb": settings.cache_capacity_mb,
+            "catch_up_interval_ms": settings.catch_up_interval_ms,
+        });
+        // Plain numbers, added apart: one `json!` of every setting passes its macro
+        // recursion limit.
+        for (key, value) in [
+            (
+                "database_connect_timeout_ms",
+                settings.database_connect_timeout_ms,
+            ),
+            (
+                "database_acquire_timeout_ms",
+                settings.database_acquire_timeout_ms,
+            ),
+            (
+                "database_idle_timeout_seconds",
+                settings.database_idle_timeout_seconds,
+            ),
+            (
+                "database_max_lifetime_seconds",
+                settings.database_max_lifetime_seconds,
+            ),
+            ("shutdown_grace_seconds", settings.shutdown_grace_seconds),
+            ("shutdown_delay_seconds", settings.shutdown_delay_seconds),
+        ] {
+            redacted[key] = serde_json::Value::from(value);
+        }
+        redacted
+    }
+}
+
+/// Every setting's key (the TOML key; the environment name is `CAREMATCH_` + it in upper
+/// case), in declaration order: docs/operations.md must list exactly these.
+pub fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Settings::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -438,6 +568,37 @@ mod tests {
             jail.set_env("CAREMATCH_ROUTER_SECRET", "short");
             let error = Config::load(None).unwrap_err().to_string();
             assert!(error.contains("CAREMATCH_ROUTER_SECRET"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_setting_is_in_the_redacted_configuration() {
+        let config = Config::check(Settings::default()).unwrap();
+        let redacted = config.redacted();
+        for name in setting_names() {
+            assert!(
+                redacted.get(&name).is_some(),
+                "{name} is not logged at start"
+            );
+        }
+        assert!(setting_names().contains(&"shutdown_grace_seconds".to_owned()));
+    }
+
+    #[test]
+    fn pool_and_shutdown_settings_come_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CAREMATCH_SHUTDOWN_GRACE_SECONDS", "7");
+            jail.set_env("CAREMATCH_DATABASE_ACQUIRE_TIMEOUT_MS", "250");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.settings.shutdown_grace_seconds, 7);
+            assert_eq!(config.settings.database_acquire_timeout_ms, 250);
+            jail.set_env("CAREMATCH_DATABASE_ACQUIRE_TIMEOUT_MS", "0");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.contains("CAREMATCH_DATABASE_ACQUIRE_TIMEOUT_MS"),
+                "{error}"
+            );
             Ok(())
         });
     }

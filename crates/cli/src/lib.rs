@@ -4,6 +4,7 @@
 //! This is the only crate that uses `anyhow`: below it, every crate has its own error enum.
 
 pub mod config;
+mod healthcheck;
 pub mod import;
 mod logs;
 pub mod seed;
@@ -43,6 +44,13 @@ enum Command {
     },
     /// Run database migrations and exit.
     Migrate,
+    /// Exit 0 when the local server answers `/healthz` (the container image's HEALTHCHECK,
+    /// which has no curl).
+    Healthcheck {
+        /// The path to check, on the address of CAREMATCH_LISTEN.
+        #[arg(long, default_value = "/healthz")]
+        path: String,
+    },
     /// Generate deterministic demo providers into the database.
     SeedDemo {
         #[arg(long, default_value_t = 5_000)]
@@ -50,8 +58,16 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
-    /// Import providers from a JSON Lines file (one ProviderInput per line).
-    Import { file: PathBuf },
+    /// Import providers: `import FILE.jsonl` (one ProviderInput per line), `import nppes
+    /// FILE.csv` (the NPPES NPI registry) or `import fhir FILE` (a FHIR Plan-Net directory).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Import {
+        #[command(subcommand)]
+        source: Option<ImportSource>,
+        /// A JSON Lines file of providers in the ProviderInput shape.
+        #[arg(required = true)]
+        file: Option<PathBuf>,
+    },
     /// Export every provider to a JSON Lines file in the import format.
     Export { file: PathBuf },
     /// Print the GraphQL schema (the subgraph SDL).
@@ -73,6 +89,23 @@ enum Command {
         #[arg(long, default_value = "local-admin")]
         subject: String,
     },
+}
+
+/// Registry and directory formats `carematch import` reads besides JSON Lines.
+#[derive(Debug, Subcommand)]
+enum ImportSource {
+    /// The NPPES NPI registry's monthly CSV (npidata_pfile): providers whose taxonomy maps to
+    /// a care type, upserted by NPI. Exits non-zero only when a row failed.
+    Nppes {
+        file: PathBuf,
+        /// Rows per write transaction.
+        #[arg(long, default_value_t = carematch_ingest::DEFAULT_BATCH_SIZE)]
+        batch_size: usize,
+    },
+    /// A FHIR R4 Plan-Net directory: a Bundle (JSON) or NDJSON of Practitioner,
+    /// PractitionerRole, Location, Organization, HealthcareService and InsurancePlan resources.
+    /// Exits non-zero only when a resource failed.
+    Fhir { file: PathBuf },
 }
 
 /// Runs the command line and turns the outcome into the process exit code.
@@ -117,6 +150,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         println!("{token}");
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Healthcheck { path } = &cli.command {
+        return healthcheck::check(config.listen, path);
+    }
     telemetry::init(&config.settings);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -143,7 +179,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Import { file } => {
+            Command::Import {
+                source: Some(source),
+                ..
+            } => {
+                let (format, file, batch_size) = match source {
+                    ImportSource::Nppes { file, batch_size } => {
+                        (import::DirectoryFormat::Nppes, file, batch_size)
+                    }
+                    ImportSource::Fhir { file } => (
+                        import::DirectoryFormat::Fhir,
+                        file,
+                        carematch_ingest::DEFAULT_BATCH_SIZE,
+                    ),
+                };
+                let store = serve::connect(&config).await?;
+                store.migrate().await.context("running migrations")?;
+                let summary = import::import_directory(&store, format, &file, batch_size).await?;
+                Ok(if summary.failures.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
+            }
+            Command::Import {
+                source: None,
+                file: Some(file),
+            } => {
                 let store = serve::connect(&config).await?;
                 store.migrate().await.context("running migrations")?;
                 let reader = std::fs::File::open(&file)
@@ -166,7 +228,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Logs { command } => logs::run(&config, command).await,
-            Command::Schema | Command::Token { .. } => {
+            Command::Import {
+                source: None,
+                file: None,
+            } => anyhow::bail!("import needs a FILE.jsonl, or `nppes FILE` or `fhir FILE`"),
+            Command::Schema | Command::Token { .. } | Command::Healthcheck { .. } => {
                 unreachable!("handled before the runtime starts")
             }
         }

@@ -1,15 +1,25 @@
-//! `carematch serve`: connect, migrate, seed an empty database, serve until SIGTERM or Ctrl-C.
+//! `carematch serve`: bind, then (while `/healthz` and `/readyz` already answer) connect,
+//! migrate, seed an empty database and open or rebuild the index; serve until SIGTERM or
+//! Ctrl-C, drain within the grace period, flush the match logs, exit.
+//!
+//! Binding first lets the platform see a live process during a long index rebuild (tens of
+//! seconds at a million providers) instead of killing it for failing its liveness probe; the
+//! replica reports ready only once its index is loaded.
 
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use std::sync::Arc;
 
+use carematch_api::cache::MatchCache;
 use carematch_api::{
-    ApiLimits, ApiOptions, AppState, AuthConfig, Authenticator, Directory, RouterSecret,
+    ApiLimits, ApiOptions, AppState, ApplicationSlot, AuthConfig, Authenticator, Directory,
+    Readiness, RedisStatus, RouterSecret,
 };
+use carematch_cache::{ChangeFeed, RedisLink, RedisOptions, ResultCache, ResultCacheOptions};
 use carematch_matching::Engine;
 use carematch_postal::PostalCodes;
 use carematch_search::ProviderIndex;
@@ -19,11 +29,22 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::seed;
 
-pub async fn connect(config: &Config) -> anyhow::Result<Store> {
-    let options = StoreOptions {
-        max_connections: config.settings.database_max_connections,
+/// The database pool's settings, from `CAREMATCH_DATABASE_*`.
+pub fn store_options(config: &Config) -> StoreOptions {
+    let settings = &config.settings;
+    let never_when_zero = |seconds: u64| (seconds > 0).then(|| Duration::from_secs(seconds));
+    StoreOptions {
+        max_connections: settings.database_max_connections,
+        connect_timeout: Duration::from_millis(settings.database_connect_timeout_ms),
+        acquire_timeout: Duration::from_millis(settings.database_acquire_timeout_ms),
+        idle_timeout: never_when_zero(settings.database_idle_timeout_seconds),
+        max_lifetime: never_when_zero(settings.database_max_lifetime_seconds),
         ..StoreOptions::default()
-    };
+    }
+}
+
+pub async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let options = store_options(config);
     Store::connect(&config.settings.database_url, &options)
         .await
         .context("connecting to the database (CAREMATCH_DATABASE_URL)")
@@ -73,6 +94,8 @@ pub fn api_options(config: &Config) -> ApiOptions {
             .as_ref()
             .map(|secret| RouterSecret(secret.expose().to_owned())),
         persisted_queries_capacity: settings.persisted_queries_capacity,
+        // Connected in start-up (see `redis_link`).
+        redis: None,
     }
 }
 
@@ -80,100 +103,43 @@ pub fn schema_sdl() -> String {
     carematch_api::sdl()
 }
 
-/// A server that is bound and ready to serve: the application as a function of configuration,
-/// listener and shutdown, so tests can run several side by side on port 0.
+/// A server that is bound: the application as a function of configuration, listener and
+/// shutdown, so tests can run several side by side on port 0. Start-up (database, migrations,
+/// seeding, index) runs once serving has begun, in [`Application::run_until`].
 pub struct Application {
     listener: TcpListener,
-    router: axum::Router,
     address: SocketAddr,
-    /// Flushed after the server stops, so no match log of a served request is lost.
-    match_log: carematch_api::match_log::MatchLogWriter,
+    config: Config,
+    migrate: bool,
+    readiness: Arc<Readiness>,
+    slot: ApplicationSlot,
+    /// Awaited before the index is loaded: tests hold start-up here to observe it.
+    hold_startup: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 /// How long a stopping server waits for the match-log writer (the database may be down).
-const MATCH_LOG_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const MATCH_LOG_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Application {
-    /// Connects, migrates (unless told not to), seeds an empty database, brings the local
-    /// index up to date with the database, and binds.
+    /// Binds the listener. Nothing else: the rest of start-up runs while serving.
     pub async fn build(config: &Config, migrate: bool) -> anyhow::Result<Self> {
         tracing::info!(config = %config.redacted(), "starting carematch");
-        let store = connect(config).await?;
-        if migrate {
-            store.migrate().await.context("running migrations")?;
-        }
-        let seed_count = config.settings.seed_demo;
-        if seed_count > 0
-            && store
-                .count_providers()
-                .await
-                .context("counting providers")?
-                == 0
-        {
-            tracing::info!(count = seed_count, "empty database: seeding demo providers");
-            let summary =
-                seed::seed_demo(&store, seed_count, config.settings.seed_demo_seed).await?;
-            tracing::info!(
-                providers = summary.providers,
-                seconds = summary.seconds,
-                "demo providers seeded"
-            );
-        }
-        let index_dir = config.settings.index_dir.clone();
-        let index = tokio::task::spawn_blocking(move || ProviderIndex::open_or_create(&index_dir))
-            .await
-            .context("opening the search index")?
-            .with_context(|| {
-                format!(
-                    "opening the search index in {}",
-                    config.settings.index_dir.display()
-                )
-            })?;
-        let directory = Directory::new(store, Arc::new(index));
-        let started = std::time::Instant::now();
-        match directory
-            .synchronize_index()
-            .await
-            .context("building the search index")?
-        {
-            Some(providers) => tracing::info!(
-                providers,
-                seconds = started.elapsed().as_secs_f64(),
-                "search index rebuilt"
-            ),
-            None => tracing::info!(
-                providers = directory.index.len(),
-                "search index reopened, already current"
-            ),
-        }
-        let engine = Engine::new(
-            Arc::clone(&directory.index),
-            PostalCodes::embedded(),
-            config.settings.ranking.clone(),
-        )
-        .context("ranking configuration")?;
-        let authenticator = Authenticator::new(auth_config(config)?)
-            .map_err(|problem| anyhow::anyhow!("CAREMATCH_JWT_PUBLIC_KEY_FILE: {problem}"))?;
-        let match_log = carematch_api::match_log::MatchLogWriter::start(
-            directory.store.clone(),
-            carematch_api::match_log::MatchLogWriterOptions::default(),
-        );
-        let state = AppState {
-            directory,
-            engine: Arc::new(engine),
-            authenticator,
-            match_log: match_log.clone(),
-        };
-        let router = carematch_api::router(state, api_options(config));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {} (CAREMATCH_LISTEN)", config.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
+        let readiness = Arc::new(Readiness::new());
+        if config.settings.redis_url.is_some() {
+            readiness.set_redis(RedisStatus::Unknown);
+        }
         Ok(Self {
             listener,
-            router,
             address,
-            match_log,
+            config: config.clone(),
+            migrate,
+            readiness,
+            slot: ApplicationSlot::default(),
+            hold_startup: None,
         })
     }
 
@@ -181,31 +147,263 @@ impl Application {
         self.address
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests.
+    /// What `/readyz` answers; [`Readiness::wait_started`] waits for the index.
+    pub fn readiness(&self) -> Arc<Readiness> {
+        Arc::clone(&self.readiness)
+    }
+
+    /// Start-up waits for `gate` before it opens the index (for tests of the start-up phase).
+    pub fn hold_startup_until(&mut self, gate: impl Future<Output = ()> + Send + 'static) {
+        self.hold_startup = Some(Box::pin(gate));
+    }
+
+    /// Serves at once (health, readiness, metrics; `/graphql` once started), runs start-up,
+    /// and stops when `shutdown` completes: readiness turns false, the pre-stop delay
+    /// (`CAREMATCH_SHUTDOWN_DELAY_SECONDS`) lets the router notice, the listener closes,
+    /// in-flight requests get `CAREMATCH_SHUTDOWN_GRACE_SECONDS`, and the match logs are flushed.
+    /// A failed start-up stops the server and is returned as the error.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        tracing::info!(address = %self.address, "listening");
-        let served = carematch_api::serve(self.listener, self.router, shutdown)
+        let Self {
+            listener,
+            address,
+            config,
+            migrate,
+            readiness,
+            slot,
+            hold_startup,
+        } = self;
+        tracing::info!(address = %address, "listening");
+        let settings = &config.settings;
+        let grace_period = Duration::from_secs(settings.shutdown_grace_seconds);
+        let pre_stop_delay = Duration::from_secs(settings.shutdown_delay_seconds);
+        let router = carematch_api::service_router(Arc::clone(&readiness), slot.clone());
+        let startup = tokio::spawn(start(
+            config.clone(),
+            migrate,
+            Arc::clone(&readiness),
+            slot.clone(),
+            hold_startup,
+        ));
+        let (startup_failed_sender, startup_failed) = tokio::sync::oneshot::channel::<String>();
+        let startup_readiness = Arc::clone(&readiness);
+        tokio::spawn(async move {
+            if let Err(problem) = startup_readiness.wait_started().await {
+                let _ = startup_failed_sender.send(problem);
+            }
+        });
+        let (failure_sender, mut failure) = tokio::sync::oneshot::channel::<String>();
+        let drain_readiness = Arc::clone(&readiness);
+        let stop = async move {
+            tokio::select! {
+                () = shutdown => {
+                    drain_readiness.set_draining();
+                    tracing::info!(
+                        pre_stop_delay_seconds = pre_stop_delay.as_secs(),
+                        grace_period_seconds = grace_period.as_secs(),
+                        "stopping: readiness is false; draining in-flight requests"
+                    );
+                    tokio::time::sleep(pre_stop_delay).await;
+                }
+                Ok(problem) = startup_failed => {
+                    drain_readiness.set_draining();
+                    let _ = failure_sender.send(problem);
+                }
+            }
+        };
+        let served = carematch_api::serve(listener, router, stop, grace_period)
             .await
             .context("serving HTTP");
-        // In-flight requests have finished: write every match log they queued.
-        self.match_log.shutdown(MATCH_LOG_SHUTDOWN_TIMEOUT).await;
+        startup.abort();
+        if let Ok(problem) = failure.try_recv() {
+            anyhow::bail!("starting carematch: {problem}");
+        }
+        // In-flight requests have finished (or the grace period is over): write every match
+        // log they queued.
+        if let Some(state) = slot.state() {
+            state.match_log.shutdown(MATCH_LOG_SHUTDOWN_TIMEOUT).await;
+        }
         served?;
         tracing::info!("stopped");
         Ok(())
     }
 }
 
-pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
-    let application = Application::build(&config, migrate).await?;
-    // One plain line on stdout for people and for tests that bind port 0.
-    println!(
-        "carematch listening on http://{}/graphql",
-        application.address()
+/// Redis, when `CAREMATCH_REDIS_URL` is set. Nothing is connected yet: a replica starts and
+/// serves while redis is down.
+fn redis_link(config: &Config) -> anyhow::Result<Option<Arc<RedisLink>>> {
+    let settings = &config.settings;
+    let Some(url) = &settings.redis_url else {
+        return Ok(None);
+    };
+    let options = RedisOptions {
+        url: url.expose().to_owned(),
+        key_prefix: settings.redis_key_prefix.clone(),
+        command_timeout: Duration::from_millis(settings.redis_command_timeout_ms),
+        connect_timeout: Duration::from_millis(settings.redis_connect_timeout_ms),
+        breaker_failures: settings.redis_breaker_failures,
+        breaker_open_for: Duration::from_millis(settings.redis_breaker_open_ms),
+    };
+    Ok(Some(Arc::new(RedisLink::new(options).map_err(
+        |error| anyhow::anyhow!("CAREMATCH_REDIS_URL: {error}"),
+    )?)))
+}
+
+/// Connects, migrates (unless told not to), seeds an empty database, opens or rebuilds the
+/// index, then installs the application and marks the replica started. A failure is
+/// reported through `readiness`, which stops the server.
+async fn start(
+    config: Config,
+    migrate: bool,
+    readiness: Arc<Readiness>,
+    slot: ApplicationSlot,
+    hold: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+) {
+    match start_application(&config, migrate, &readiness, &slot, hold).await {
+        Ok(()) => readiness.set_started(),
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "start-up failed");
+            readiness.set_failed(format!("{error:#}"));
+        }
+    }
+}
+
+async fn start_application(
+    config: &Config,
+    migrate: bool,
+    readiness: &Arc<Readiness>,
+    slot: &ApplicationSlot,
+    hold: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+) -> anyhow::Result<()> {
+    let store = connect(config).await?;
+    readiness.attach_database(store.clone());
+    if migrate {
+        store.migrate().await.context("running migrations")?;
+    }
+    let seed_count = config.settings.seed_demo;
+    if seed_count > 0
+        && store
+            .count_providers()
+            .await
+            .context("counting providers")?
+            == 0
+    {
+        tracing::info!(count = seed_count, "empty database: seeding demo providers");
+        let summary = seed::seed_demo(&store, seed_count, config.settings.seed_demo_seed).await?;
+        tracing::info!(
+            providers = summary.providers,
+            seconds = summary.seconds,
+            "demo providers seeded"
+        );
+    }
+    if let Some(hold) = hold {
+        hold.await;
+    }
+    let index_dir = config.settings.index_dir.clone();
+    let index = tokio::task::spawn_blocking(move || ProviderIndex::open_or_create(&index_dir))
+        .await
+        .context("opening the search index")?
+        .with_context(|| {
+            format!(
+                "opening the search index in {} (CAREMATCH_INDEX_DIR)",
+                config.settings.index_dir.display()
+            )
+        })?;
+    let redis = redis_link(config)?;
+    let feed = redis.as_ref().map(|redis| {
+        ChangeFeed::new(
+            Arc::clone(redis),
+            format!("replica-{}", uuid::Uuid::new_v4()),
+        )
+    });
+    let mut directory = Directory::new(store, Arc::new(index));
+    if let Some(feed) = &feed {
+        directory = directory.with_feed(feed.clone());
+    }
+    let started = std::time::Instant::now();
+    match directory
+        .synchronize_index()
+        .await
+        .context("building the search index")?
+    {
+        Some(providers) => tracing::info!(
+            providers,
+            seconds = started.elapsed().as_secs_f64(),
+            "search index rebuilt"
+        ),
+        None => tracing::info!(
+            providers = directory.index.len(),
+            "search index reopened, already current"
+        ),
+    }
+    // Writes committed while the index was built are read again; only then is it ready.
+    directory
+        .catch_up()
+        .await
+        .context("catching up with the database")?;
+    readiness.set_caught_up(true);
+    carematch_api::propagation::start(
+        directory.clone(),
+        feed,
+        redis.clone(),
+        Arc::clone(readiness),
+        carematch_api::propagation::PropagationOptions {
+            catch_up_interval: Duration::from_millis(config.settings.catch_up_interval_ms),
+        },
     );
-    std::io::stdout().flush().ok();
+    let engine = Engine::new(
+        Arc::clone(&directory.index),
+        PostalCodes::embedded(),
+        config.settings.ranking.clone(),
+    )
+    .context("ranking configuration")?;
+    let authenticator = Authenticator::new(auth_config(config)?)
+        .map_err(|problem| anyhow::anyhow!("CAREMATCH_JWT_PUBLIC_KEY_FILE: {problem}"))?;
+    let match_log = carematch_api::match_log::MatchLogWriter::start(
+        directory.store.clone(),
+        carematch_api::match_log::MatchLogWriterOptions::default(),
+    );
+    let results = ResultCache::new(
+        &ResultCacheOptions {
+            ttl: Duration::from_secs(config.settings.cache_ttl_seconds),
+            local_capacity_bytes: config
+                .settings
+                .cache_capacity_mb
+                .saturating_mul(1024 * 1024),
+        },
+        redis.clone(),
+    );
+    let match_cache = MatchCache::new(Arc::new(results), &engine);
+    let state = AppState {
+        match_cache,
+        directory,
+        engine: Arc::new(engine),
+        authenticator,
+        match_log,
+        readiness: Arc::clone(readiness),
+    };
+    let mut options = api_options(config);
+    options.redis = redis;
+    slot.install(state, options);
+    Ok(())
+}
+
+pub async fn serve(config: Config, migrate: bool) -> anyhow::Result<()> {
+    // The recorder must exist before the first request records anything.
+    carematch_api::metrics::prometheus();
+    let application = Application::build(&config, migrate).await?;
+    let address = application.address();
+    let readiness = application.readiness();
+    // One plain line on stdout, once `/graphql` answers, for people and for tests that bind
+    // port 0 (`/healthz` answers from the moment the port is bound).
+    tokio::spawn(async move {
+        if readiness.wait_started().await.is_ok() {
+            println!("carematch listening on http://{address}/graphql");
+            std::io::stdout().flush().ok();
+        }
+    });
     application.run_until(shutdown_signal()).await
 }
 
@@ -230,5 +428,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutdown signal received: draining in-flight requests");
+    tracing::info!("shutdown signal received");
 }

@@ -6,7 +6,7 @@ use carematch_search::Reach;
 use crate::scoring::ScoreBreakdown;
 
 /// One ranked provider.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProviderMatch {
     /// 1-based position in the ranked list.
     pub rank: u32,
@@ -31,7 +31,7 @@ pub struct ProviderMatch {
 }
 
 /// What the search covered, and what to tell her about it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SearchArea {
     pub radius_km: f64,
     /// In-person and home-visit matches inside her radius.
@@ -62,7 +62,7 @@ pub struct MatchResults {
 }
 
 /// One member of her care team: the best provider for one recommended care type.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CareTeamMember {
     pub care_type: CareType,
     pub priority: u8,

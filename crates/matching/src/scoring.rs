@@ -10,7 +10,7 @@ use crate::config::{
 };
 
 /// The component scores of one match, each in [0, 1].
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ScoreBreakdown {
     pub need_fit: f64,
     pub distance: f64,

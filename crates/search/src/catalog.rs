@@ -403,7 +403,7 @@ impl RemotePool {
 }
 
 /// How a candidate can be seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Reach {
     /// In person or by home visit, inside her radius.
     WithinRadius,

@@ -305,16 +305,38 @@ impl ProviderIndex {
 
     /// Adds or replaces providers in one commit (an import batch) and records `generation`.
     pub fn upsert_many(&self, providers: &[Provider], generation: u64) -> Result<(), SearchError> {
+        self.apply(providers, &[], generation)
+    }
+
+    /// Adds or replaces `upserted` and removes `deleted` in one commit, and records
+    /// `generation`: how another replica's changes arrive. An id in both lists is upserted.
+    pub fn apply(
+        &self,
+        upserted: &[Provider],
+        deleted: &[ProviderId],
+        generation: u64,
+    ) -> Result<(), SearchError> {
         let mut writer = self.lock_writer();
-        let ids: Vec<ProviderId> = providers.iter().map(|provider| provider.id).collect();
+        let deleted: Vec<ProviderId> = deleted
+            .iter()
+            .filter(|id| !upserted.iter().any(|provider| provider.id == **id))
+            .copied()
+            .collect();
+        for id in &deleted {
+            writer.delete_term(self.fields.id_term(*id));
+        }
+        let ids: Vec<ProviderId> = upserted.iter().map(|provider| provider.id).collect();
         let slots = self.read_state().catalog.plan_slots(&ids);
-        for (provider, slot) in providers.iter().zip(&slots) {
+        for (provider, slot) in upserted.iter().zip(&slots) {
             writer.delete_term(self.fields.id_term(provider.id));
             writer.add_document(self.fields.document(provider, *slot)?)?;
         }
         commit_with_generation(&mut writer, generation)?;
         self.swap_in(None, generation, |catalog| {
-            for (provider, slot) in providers.iter().zip(&slots) {
+            for id in &deleted {
+                catalog.remove(*id);
+            }
+            for (provider, slot) in upserted.iter().zip(&slots) {
                 catalog.upsert_at(*slot, provider);
             }
         })

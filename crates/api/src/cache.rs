@@ -1,0 +1,196 @@
+//! The match cache: the whole ranked list of a request (not one page), so every page and a
+//! repeated request are served without ranking again.
+//!
+//! The key is a SHA-256 over the normalized request (defaults applied, lists sorted), the
+//! index generation it is answered from, and the ranking configuration: so it never holds
+//! health data in the clear, two spellings of one request share it, and a provider write (which
+//! moves the generation) or a ranking change makes every replica miss. The value is compact:
+//! provider ids, scores and the words of the answer; providers are hydrated from the index, and
+//! the care plan, a pure function of the request, is recomputed.
+
+use std::sync::Arc;
+
+use carematch_cache::{CacheOutcome, ResultCache};
+use carematch_domain::MatchRequest;
+use carematch_domain::triage::triage;
+use carematch_matching::{
+    CareTeam, CareTeamMember, Engine, MatchResults, ProviderMatch, SearchArea,
+};
+use sha2::{Digest, Sha256};
+
+use crate::ApiError;
+
+/// Bumped when the encoding of cached values changes, so old entries are never misread.
+const ENCODING_VERSION: &str = "v1";
+
+/// The cached part of a ranked list.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedMatches {
+    matches: Vec<ProviderMatch>,
+    search_area: SearchArea,
+    explanation: Option<String>,
+    candidates_found: usize,
+}
+
+/// The cached part of a care team.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedTeam {
+    members: Vec<CareTeamMember>,
+    search_area: SearchArea,
+    explanation: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct MatchCache {
+    results: Arc<ResultCache>,
+    /// The ranking configuration's fingerprint: replicas ranking differently never share.
+    ranking: String,
+}
+
+impl std::fmt::Debug for MatchCache {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("MatchCache")
+            .field("results", &self.results)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MatchCache {
+    pub fn new(results: Arc<ResultCache>, engine: &Engine) -> Self {
+        let ranking = serde_json::to_vec(engine.config()).unwrap_or_default();
+        Self {
+            results,
+            ranking: hex(&Sha256::digest(&ranking)),
+        }
+    }
+
+    /// The key of `request` answered by `kind` at `generation`.
+    fn key(&self, kind: &str, request: &MatchRequest, generation: Option<u64>) -> String {
+        let mut normalized = request.clone();
+        // Lists whose order does not change the answer.
+        normalized.symptoms.sort_unstable();
+        normalized.symptoms.dedup();
+        normalized.warning_signs.sort_unstable();
+        normalized.warning_signs.dedup();
+        if let Some(care_types) = normalized.care_types.as_mut() {
+            care_types.sort_unstable();
+            care_types.dedup();
+        }
+        normalized
+            .languages
+            .sort_by_key(carematch_domain::Language::key);
+        normalized.languages.dedup();
+        normalized.modes.sort_unstable();
+        normalized.modes.dedup();
+        let mut hasher = Sha256::new();
+        hasher.update(ENCODING_VERSION);
+        hasher.update(&self.ranking);
+        hasher.update(kind);
+        hasher.update(
+            generation
+                .map_or(-1, |generation| generation as i128)
+                .to_le_bytes(),
+        );
+        hasher.update(serde_json::to_vec(&normalized).unwrap_or_default());
+        format!("{kind}:{}", hex(&hasher.finalize()))
+    }
+
+    /// The ranked list for `request`, from the cache or from the engine.
+    pub async fn match_providers(
+        &self,
+        engine: &Arc<Engine>,
+        request: &MatchRequest,
+    ) -> Result<(MatchResults, CacheOutcome), ApiError> {
+        let generation = engine.index().generation();
+        let key = self.key("match", request, generation);
+        let compute = || {
+            let engine = Arc::clone(engine);
+            let request = request.clone();
+            async move {
+                let results = tokio::task::spawn_blocking(move || engine.match_providers(&request))
+                    .await
+                    .map_err(|error| error.to_string())?
+                    .map_err(|error| error.to_string())?;
+                postcard::to_stdvec(&CachedMatches {
+                    matches: results.matches,
+                    search_area: results.search_area,
+                    explanation: results.explanation,
+                    candidates_found: results.candidates_found,
+                })
+                .map_err(|error| error.to_string())
+            }
+        };
+        let (bytes, outcome) = self
+            .results
+            .get_or_compute(&key, compute)
+            .await
+            .map_err(|error| ApiError::internal_message(&error))?;
+        let cached: CachedMatches =
+            postcard::from_bytes(&bytes).map_err(|error| ApiError::internal(&error))?;
+        Ok((
+            MatchResults {
+                plan: triage(&request.triage_input()),
+                matches: cached.matches,
+                search_area: cached.search_area,
+                explanation: cached.explanation,
+                candidates_found: cached.candidates_found,
+                index_generation: generation,
+            },
+            outcome,
+        ))
+    }
+
+    /// The care team for `request`, from the cache or from the engine.
+    pub async fn care_team(
+        &self,
+        engine: &Arc<Engine>,
+        request: &MatchRequest,
+    ) -> Result<(CareTeam, CacheOutcome), ApiError> {
+        let generation = engine.index().generation();
+        let key = self.key("team", request, generation);
+        let compute = || {
+            let engine = Arc::clone(engine);
+            let request = request.clone();
+            async move {
+                let team = tokio::task::spawn_blocking(move || engine.care_team(&request))
+                    .await
+                    .map_err(|error| error.to_string())?
+                    .map_err(|error| error.to_string())?;
+                postcard::to_stdvec(&CachedTeam {
+                    members: team.members,
+                    search_area: team.search_area,
+                    explanation: team.explanation,
+                })
+                .map_err(|error| error.to_string())
+            }
+        };
+        let (bytes, outcome) = self
+            .results
+            .get_or_compute(&key, compute)
+            .await
+            .map_err(|error| ApiError::internal_message(&error))?;
+        let cached: CachedTeam =
+            postcard::from_bytes(&bytes).map_err(|error| ApiError::internal(&error))?;
+        Ok((
+            CareTeam {
+                plan: triage(&request.triage_input()),
+                members: cached.members,
+                search_area: cached.search_area,
+                explanation: cached.explanation,
+                index_generation: generation,
+            },
+            outcome,
+        ))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(64), |mut text, byte| {
+            let _ = write!(text, "{byte:02x}");
+            text
+        })
+}
