@@ -48,6 +48,11 @@ pub struct StoreOptions {
     pub acquire_timeout: Duration,
     /// How long a SQLite writer waits for another writer's lock before giving up.
     pub sqlite_busy_timeout: Duration,
+    /// Idle connections above the minimum are closed after this long (`None`: never).
+    pub idle_timeout: Option<Duration>,
+    /// Connections are replaced after this long, so a server-side restart or failover is
+    /// picked up even by connections that never went idle (`None`: never).
+    pub max_lifetime: Option<Duration>,
 }
 
 impl Default for StoreOptions {
@@ -57,8 +62,19 @@ impl Default for StoreOptions {
             connect_timeout: Duration::from_secs(10),
             acquire_timeout: Duration::from_secs(10),
             sqlite_busy_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1_800)),
         }
     }
+}
+
+/// The connections of the pool at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open, idle or in use.
+    pub size: u32,
+    pub idle: usize,
+    pub max_size: u32,
 }
 
 /// The database, behind the repository API. Cheap to clone: clones share one pool.
@@ -114,6 +130,11 @@ impl Store {
             .max_connections(options.max_connections.max(1))
             .connect_timeout(options.connect_timeout)
             .acquire_timeout(options.acquire_timeout)
+            .idle_timeout(options.idle_timeout)
+            .max_lifetime(options.max_lifetime)
+            // A connection the server closed (a PostgreSQL restart) fails this check and is
+            // replaced, so the pool recovers without restarting the process.
+            .test_before_acquire(true)
             // sqlx would log every statement at info level; statements are not our logs.
             .sqlx_logging(false);
         if backend == Backend::Sqlite {
@@ -187,6 +208,29 @@ impl Store {
             DbBackend::Sqlite => "sqlite",
             DbBackend::Postgres => "postgres",
             _ => "other",
+        }
+    }
+
+    /// The pool's connections now, for metrics.
+    pub fn pool_status(&self) -> PoolStatus {
+        match self.connection.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.connection.get_postgres_connection_pool();
+                PoolStatus {
+                    size: pool.size(),
+                    idle: pool.num_idle(),
+                    max_size: pool.options().get_max_connections(),
+                }
+            }
+            DbBackend::Sqlite => {
+                let pool = self.connection.get_sqlite_connection_pool();
+                PoolStatus {
+                    size: pool.size(),
+                    idle: pool.num_idle(),
+                    max_size: pool.options().get_max_connections(),
+                }
+            }
+            _ => PoolStatus::default(),
         }
     }
 
