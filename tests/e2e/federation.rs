@@ -1,7 +1,8 @@
 //! Owns the composition and gateway test against the real Apollo stack (issue 4): starts carematch
 //! with the scenario providers and one provider with an NPI, then runs `tests/federation/run.mjs`,
 //! which composes carematch with a `bookings` subgraph, runs `@apollo/gateway` over the
-//! supergraph and queries across both. The assertions live in run.mjs (the Apollo libraries are
+//! supergraph and queries across both: bookings' fields on carematch's `Provider`, and
+//! carematch's `provider` on bookings' `CareListing` interface (carematch's `@interfaceObject`). The assertions live in run.mjs (the Apollo libraries are
 //! JavaScript); this test supplies the server and fails with run.mjs's output.
 
 use std::path::{Path, PathBuf};

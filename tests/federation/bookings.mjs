@@ -13,7 +13,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 
 // The same federation version carematch links, so composition does not have to upgrade either
-// subgraph (and says nothing about it). Only `@key` is needed: bookings owns no shared types.
+// subgraph (and says nothing about it); entity interfaces need 2.3 or later. Only `@key` is
+// needed: bookings owns no shared types.
 // No descriptions on `Provider` or `id`: carematch owns those, and a different text here would be
 // an INCONSISTENT_DESCRIPTION hint, which run.mjs treats as a failure.
 export const typeDefs = parse(/* GraphQL */ `
@@ -32,6 +33,37 @@ export const typeDefs = parse(/* GraphQL */ `
     id: ID!
     startsAt: String!
     durationMinutes: Int!
+  }
+
+  # An interface entity owned here: carematch adds fields to every listing, whatever its kind, as
+  # an @interfaceObject (it knows providers, not listing kinds). A listing shares its provider's
+  # id. No description on \`id\` (carematch declares it too; see Provider above).
+  "Something a mother can book: one provider's listing in the bookings service. A listing has its provider's id."
+  interface CareListing @key(fields: "id") {
+    id: ID!
+    "Headline of the booking page."
+    title: String!
+  }
+
+  "One-to-one visits with the provider (in person, at home or by video)."
+  type VisitListing implements CareListing @key(fields: "id") {
+    id: ID!
+    title: String!
+    "Length of one visit."
+    visitMinutes: Int!
+  }
+
+  "Seats in the provider's group sessions (classes, support groups)."
+  type GroupListing implements CareListing @key(fields: "id") {
+    id: ID!
+    title: String!
+    "Seats still free in the next session."
+    seatsLeft: Int!
+  }
+
+  type Query {
+    "The listing of each of these providers, in the order asked."
+    careListings(ids: [ID!]!): [CareListing!]!
   }
 `);
 
@@ -60,6 +92,17 @@ export function bookingsFor(id) {
   }));
 }
 
+// The listing of a provider: its kind and fields from the same hash, so run.mjs can predict them.
+export function listingFor(id) {
+  const bytes = seed(id);
+  if (bytes[5] % 2 === 0) {
+    const visitMinutes = [45, 60, 90][bytes[6] % 3];
+    return { __typename: 'VisitListing', id, title: `Visits of ${visitMinutes} minutes`, visitMinutes };
+  }
+  const seatsLeft = bytes[6] % 12;
+  return { __typename: 'GroupListing', id, title: `Group sessions, ${seatsLeft} seats left`, seatsLeft };
+}
+
 /**
  * Starts the bookings subgraph on a free loopback port.
  * Returns { url, entityBatches, stop }: `entityBatches` records the provider ids of every
@@ -77,6 +120,16 @@ export async function startBookings() {
       },
       nextAvailableSlot: (provider) => nextAvailableSlot(provider.id),
       bookings: (provider) => bookingsFor(provider.id),
+    },
+    CareListing: {
+      __resolveType: (listing) => listing.__typename,
+      // A reference by the interface (`__typename: "CareListing"`) resolves to its concrete kind.
+      __resolveReference: (reference) => listingFor(reference.id),
+    },
+    VisitListing: { __resolveReference: (reference) => listingFor(reference.id) },
+    GroupListing: { __resolveReference: (reference) => listingFor(reference.id) },
+    Query: {
+      careListings: (_, { ids }) => ids.map(listingFor),
     },
   };
   const server = new ApolloServer({

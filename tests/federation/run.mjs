@@ -15,9 +15,15 @@ import { composeServices } from '@apollo/composition';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { buildASTSchema, isObjectType, parse } from 'graphql';
+import { buildASTSchema, isInterfaceType, isObjectType, parse } from 'graphql';
 
-import { bookingsFor, nextAvailableSlot, startBookings, typeDefs as bookingsTypeDefs } from './bookings.mjs';
+import {
+  bookingsFor,
+  listingFor,
+  nextAvailableSlot,
+  startBookings,
+  typeDefs as bookingsTypeDefs,
+} from './bookings.mjs';
 
 // From tests/data/providers.jsonl (the public scenario providers).
 const WILLAMETTE = { id: '00000000-0000-4000-8000-000000000001', name: 'Willamette Pelvic Health' };
@@ -158,6 +164,24 @@ async function main() {
     }
   });
 
+  await check('carematch contributes to CareListing as an @interfaceObject keyed by id, imported in its @link', async () => {
+    const document = parse(carematchSdl);
+    const link = document.definitions
+      .filter((definition) => definition.kind === 'SchemaExtension' || definition.kind === 'SchemaDefinition')
+      .flatMap((definition) => definition.directives ?? [])
+      .find((directive) => directive.name.value === 'link');
+    const imports = link?.arguments.find((argument) => argument.name.value === 'import')?.value.values ?? [];
+    assert(
+      imports.some((value) => value.value === '@interfaceObject'),
+      'the @link does not import @interfaceObject',
+      imports.map((value) => value.value),
+    );
+    const listing = document.definitions.find((definition) => definition.name?.value === 'CareListing');
+    assert(listing?.kind === 'ObjectTypeDefinition', 'CareListing should be an object type in carematch', listing?.kind);
+    const directives = (listing.directives ?? []).map((directive) => directive.name.value);
+    assert(directives.includes('interfaceObject') && directives.includes('key'), 'CareListing lacks @interfaceObject or @key', directives);
+  });
+
   // 2. Compose with bookings. Composition errors always fail; hints as decided above.
   const bookings = await startBookings();
   stops.push(bookings.stop);
@@ -197,6 +221,20 @@ async function main() {
     });
   }
 
+  if (supergraphSdl) {
+    await check("the supergraph's CareListing interface and each of its kinds carry carematch's provider", async () => {
+      const schema = buildASTSchema(parse(supergraphSdl), { assumeValidSDL: true });
+      const listing = schema.getType('CareListing');
+      assert(isInterfaceType(listing), 'CareListing is not an interface in the supergraph');
+      assert(listing.getFields().title && listing.getFields().provider, 'CareListing lacks title (bookings) or provider (carematch)', Object.keys(listing.getFields()));
+      const kinds = schema.getPossibleTypes(listing).map((type) => type.name).sort();
+      assert(kinds.join() === 'GroupListing,VisitListing', 'unexpected CareListing implementations', kinds);
+      for (const kind of kinds) {
+        assert(schema.getType(kind).getFields().provider, `${kind}.provider is missing: the @interfaceObject fields were not added to it`);
+      }
+    });
+  }
+
   // 3. The gateway over that supergraph, served by @apollo/server like in production.
   let gatewayUrl;
   if (supergraphSdl) {
@@ -211,7 +249,11 @@ async function main() {
 
   if (!gatewayUrl) {
     // Listed, so the summary says what was not tried.
-    for (const name of ['(a) provider(id:) through the gateway', '(b) matchProviders through the gateway']) {
+    for (const name of [
+      '(a) provider(id:) through the gateway',
+      '(b) matchProviders through the gateway',
+      '(d) careListings through the gateway',
+    ]) {
       results.push({ name: `${name} (skipped: no gateway)`, ok: false });
       console.log(`SKIP ${name}: no gateway`);
     }
@@ -280,6 +322,44 @@ async function main() {
         batches,
       );
       assert(result.totalCount >= 3 && result.pageInfo.hasNextPage === result.totalCount > 3, 'totalCount and pageInfo disagree with the page', result);
+    });
+  }
+
+  if (gatewayUrl) {
+    // (d) Listings come from bookings (which knows their kinds), the provider behind each from
+    // carematch through its @interfaceObject entity resolver (which knows providers, not kinds).
+    await check('(d) careListings through the gateway, each listing\'s provider resolved by carematch', async () => {
+      const ids = [WILLAMETTE.id, ROSE_CITY.id];
+      const expected = ids.map(listingFor);
+      // The fixture covers both kinds, so both are planned through the interface object.
+      assert(new Set(expected.map((listing) => listing.__typename)).size === 2, 'the fixture ids should give both listing kinds', expected);
+      const response = await post(
+        gatewayUrl,
+        `query ($ids: [ID!]!) {
+           careListings(ids: $ids) {
+             __typename id title
+             provider { id name }
+             ... on VisitListing { visitMinutes }
+             ... on GroupListing { seatsLeft }
+           }
+         }`,
+        { ids },
+      );
+      assertNoErrors(response);
+      const listings = response.body.data.careListings;
+      assert(listings?.length === 2, 'two listings expected', listings);
+      for (const [index, provider] of [WILLAMETTE, ROSE_CITY].entries()) {
+        const listing = listings[index];
+        const { __typename, id, title } = expected[index];
+        assert(listing.__typename === __typename && listing.id === id && listing.title === title, 'the listing is not what bookings computes', listing);
+        assert(
+          listing.provider?.id === provider.id && listing.provider.name === provider.name,
+          'the provider behind the listing was not resolved by carematch',
+          listing,
+        );
+        const own = __typename === 'VisitListing' ? 'visitMinutes' : 'seatsLeft';
+        assert(listing[own] === expected[index][own], `${own} is not what bookings computes`, listing);
+      }
     });
   }
 
