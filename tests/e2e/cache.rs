@@ -66,13 +66,20 @@ async fn a_repeated_request_is_a_hit_with_the_same_answer_and_spellings_share_it
             > 3
     );
 
+    // The very same request is replayed from the response cache, with a match id of its own.
     let (again, outcome) = match_request(&app, portland(&["URINE_LEAKAGE", "LOW_MOOD"])).await;
-    assert_eq!(outcome, "local");
+    assert_eq!(outcome, "response");
     assert_ne!(
         again["data"]["matchProviders"]["matchId"], first["data"]["matchProviders"]["matchId"],
         "every request gets its own match log"
     );
-    assert_eq!(answer(again), answer(first.clone()));
+    assert_eq!(answer(again.clone()), answer(first.clone()));
+    let (third, outcome) = match_request(&app, portland(&["URINE_LEAKAGE", "LOW_MOOD"])).await;
+    assert_eq!(outcome, "response");
+    assert_ne!(
+        third["data"]["matchProviders"]["matchId"],
+        again["data"]["matchProviders"]["matchId"]
+    );
 
     // Other order of symptoms, defaults spelled out, fields in another order: the same key.
     let respelled = json!({ "i": {
@@ -99,6 +106,24 @@ async fn a_repeated_request_is_a_hit_with_the_same_answer_and_spellings_share_it
     // A different request misses.
     let (_, outcome) = match_request(&app, portland(&["URINE_LEAKAGE"])).await;
     assert_eq!(outcome, "miss");
+
+    // Every answer served, replayed or not, is logged once under its own match id.
+    // (The writer commits in the background: wait for it.)
+    let store = app.store().await;
+    for (body, cache_hit) in [(&first, false), (&again, true), (&third, true)] {
+        let id = body["data"]["matchProviders"]["matchId"].as_str().unwrap();
+        let id = uuid::Uuid::parse_str(id).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let record = loop {
+            if let Some(record) = store.get_match_log(id).await.unwrap() {
+                break record;
+            }
+            assert!(Instant::now() < deadline, "match {id} was not logged");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(record.cache_hit, cache_hit, "{id}");
+        assert_eq!(record.results.len(), 3);
+    }
     app.stop().await;
 }
 

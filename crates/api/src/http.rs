@@ -76,6 +76,10 @@ pub struct ApiOptions {
     pub persisted_queries_capacity: usize,
     /// Redis, when configured: persisted queries are shared through it.
     pub redis: Option<Arc<carematch_cache::RedisLink>>,
+    /// How long a replayable answer is kept (see `replay`).
+    pub response_cache_ttl: std::time::Duration,
+    /// Bytes of replayable answers kept; 0 turns replaying off.
+    pub response_cache_bytes: u64,
 }
 
 impl Default for ApiOptions {
@@ -88,6 +92,8 @@ impl Default for ApiOptions {
             router_secret: None,
             persisted_queries_capacity: 1_000,
             redis: None,
+            response_cache_ttl: std::time::Duration::from_secs(300),
+            response_cache_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -108,6 +114,8 @@ struct RouterState {
     schema: CarematchSchema,
     options: Arc<ApiOptions>,
     persisted_queries: Arc<dyn PersistedQueryStore>,
+    /// Answers of repeated public match queries, replayed without executing again.
+    responses: Arc<crate::replay::ResponseCache>,
 }
 
 /// The whole HTTP application, already started, as a router: tests can serve it on any listener.
@@ -206,6 +214,10 @@ fn application_router(app: AppState, options: ApiOptions) -> Router {
             options.persisted_queries_capacity,
             options.redis.clone(),
         ),
+        responses: Arc::new(crate::replay::ResponseCache::new(
+            options.response_cache_ttl,
+            options.response_cache_bytes,
+        )),
         options: Arc::new(options),
     };
     let router = Router::new()
@@ -665,11 +677,47 @@ async fn execute_graphql(
         }
         return graphql_response(async_graphql::Response::from_errors(vec![error]), format);
     }
-    let mut request = with_request_data(state, headers, request);
-    if headers
+    let trace_requested = headers
         .get(crate::ftv1::INCLUDE_TRACE_HEADER)
-        .is_some_and(|value| value.as_bytes() == crate::ftv1::FTV1.as_bytes())
+        .is_some_and(|value| value.as_bytes() == crate::ftv1::FTV1.as_bytes());
+    // A traced request is never replayed: its trace must describe its own execution.
+    let replay_key = (state.options.response_cache_bytes > 0 && !trace_requested).then(|| {
+        crate::replay::ResponseCache::key(
+            &request,
+            headers
+                .get(header::AUTHORIZATION)
+                .map(HeaderValue::as_bytes),
+            state.app.directory.index.generation(),
+        )
+    });
+    if let Some(key) = &replay_key
+        && let Some(replay) = state.responses.get(key).await
     {
+        let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        let client = crate::match_log::ClientInfo::from_headers(
+            header_text("apollographql-client-name"),
+            header_text("apollographql-client-version"),
+        );
+        let started = Instant::now();
+        let body = replay.serve(&state.app.match_log, &client, started.elapsed());
+        metrics::counter!("carematch_response_cache_total", "outcome" => "hit").increment(1);
+        let mut response = (StatusCode::OK, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type(format));
+        response.headers_mut().insert(
+            HeaderName::from_static(crate::schema::CACHE_HEADER),
+            HeaderValue::from_static("response"),
+        );
+        return response;
+    }
+    let replayable = replay_key.is_some() && crate::replay::is_replayable(&request);
+    let capture = crate::match_log::MatchLogCapture::default();
+    let mut request = with_request_data(state, headers, request);
+    if replayable {
+        request = request.data(capture.clone());
+    }
+    if trace_requested {
         request = request.data(crate::ftv1::TraceRequested);
     }
     let mut response =
@@ -688,6 +736,14 @@ async fn execute_graphql(
     ensure_codes(&mut response.errors, &request_id);
     for error in &response.errors {
         crate::metrics::record_error(error_code(error).as_deref().unwrap_or("OTHER"));
+    }
+    if let Some(key) = replay_key
+        && replayable
+        && response.errors.is_empty()
+        && let Ok(body) = serde_json::to_string(&response)
+    {
+        metrics::counter!("carematch_response_cache_total", "outcome" => "miss").increment(1);
+        state.responses.insert(key, body, &capture).await;
     }
     graphql_response(response, format)
 }

@@ -18,6 +18,7 @@ pub mod match_log;
 mod matches;
 pub mod metrics;
 pub mod propagation;
+mod replay;
 mod schema;
 mod types;
 

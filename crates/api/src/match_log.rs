@@ -200,7 +200,13 @@ pub const OUTCOME_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) struct PendingMatchLog {
     record: MatchLogRecord,
     started: Instant,
+    capture: Option<MatchLogCapture>,
 }
+
+/// Collects the match logs a request queues, so a response replayed from the response cache
+/// can queue the same records again (with new ids): every served answer is logged once.
+#[derive(Clone, Default)]
+pub(crate) struct MatchLogCapture(pub(crate) Arc<std::sync::Mutex<Vec<MatchLogRecord>>>);
 
 impl PendingMatchLog {
     #[allow(clippy::too_many_arguments)]
@@ -239,13 +245,24 @@ impl PendingMatchLog {
             shown,
             served,
         );
-        Self { record, started }
+        Self {
+            record,
+            started,
+            capture: context.data_opt::<MatchLogCapture>().cloned(),
+        }
     }
 
     /// Queues the record (never waiting) and returns the match id to answer with.
     pub(crate) fn submit(mut self, writer: &MatchLogWriter) -> Uuid {
         self.record.latency_ms = self.started.elapsed().as_secs_f64() * 1_000.0;
         let id = self.record.id;
+        if let Some(capture) = &self.capture {
+            capture
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(self.record.clone());
+        }
         writer.log(self.record);
         id
     }

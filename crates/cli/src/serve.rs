@@ -96,6 +96,8 @@ pub fn api_options(config: &Config) -> ApiOptions {
         persisted_queries_capacity: settings.persisted_queries_capacity,
         // Connected in start-up (see `redis_link`).
         redis: None,
+        response_cache_ttl: Duration::from_secs(settings.cache_ttl_seconds),
+        response_cache_bytes: settings.cache_capacity_mb.saturating_mul(1024 * 1024),
     }
 }
 
