@@ -314,9 +314,13 @@ async fn the_binary_runs_as_the_image_runs_it_and_stops_cleanly_under_load() {
         .await
         .unwrap()
         .iter()
-        .filter_map(|row| row["id"].as_str().map(str::to_owned))
+        // SQLite stores UUIDs as blobs, read back as hex without dashes.
+        .filter_map(|row| row["id"].as_str().map(|id| id.replace('-', "")))
         .collect();
-    let missing: Vec<&String> = answered.iter().filter(|id| !logged.contains(*id)).collect();
+    let missing: Vec<&String> = answered
+        .iter()
+        .filter(|id| !logged.contains(&id.replace('-', "")))
+        .collect();
     assert!(
         missing.is_empty(),
         "{} answered matches not logged",
