@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use carematch_domain::{Npi, Provider, ProviderDraft, ProviderId};
 use chrono::{DateTime, Utc};
 use futures::Stream;
-use sea_orm::sea_query::{Alias, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     AccessMode, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
     DatabaseTransaction, DbBackend, DbErr, EntityName, EntityTrait, IntoActiveModel,
@@ -639,7 +639,7 @@ const ROWS_PER_JSON_STATEMENT: usize = 10_000;
 /// and its text changes with the row count, so every batch is prepared anew. Instead the rows
 /// travel as ONE `jsonb` parameter expanded by `jsonb_to_recordset`: the statement text is
 /// constant (prepared once per connection) and planning is trivial. This made batch upserts
-/// several times faster. SQLite parses multi-row `VALUES` fast, so it keeps sea-orm's insert.
+/// several times faster. SQLite parses multi-row `VALUES` fast: see [`insert_values`].
 async fn insert_rows<M, A>(
     transaction: &DatabaseTransaction,
     rows: Vec<M>,
@@ -660,21 +660,22 @@ where
                 .is_some_and(|upsert| *name != upsert.key && !upsert.keep.contains(name))
         })
     };
+    let table = M::Entity::default().table_name().to_owned();
     if transaction.get_database_backend() != DbBackend::Postgres {
-        let on_conflict = upsert.as_ref().map(|upsert| {
-            OnConflict::column(Alias::new(upsert.key))
-                .update_columns(updated_columns().map(Alias::new))
-                .to_owned()
-        });
-        let models = rows
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect();
-        insert_all(transaction, models, on_conflict).await?;
-        return Ok(());
+        let on_conflict = match &upsert {
+            Some(upsert) => format!(
+                " ON CONFLICT (\"{}\") DO UPDATE SET {}",
+                upsert.key,
+                updated_columns()
+                    .map(|name| format!("\"{name}\" = excluded.\"{name}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => String::new(),
+        };
+        return insert_values(transaction, &table, rows, &on_conflict).await;
     }
 
-    let table = M::Entity::default().table_name().to_owned();
     let columns = record
         .iter()
         .map(|(name, _)| format!("\"{name}\""))
@@ -707,6 +708,70 @@ where
                 DbBackend::Postgres,
                 sql.clone(),
                 [json.into()],
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// SQLite: inserts rows with multi-row `VALUES` statements of as many rows as stay under
+/// [`MAX_BIND_PARAMETERS`], written directly rather than through sea-orm's `insert_many`
+/// (which wraps every value in an active model and a query expression, then copies it into the
+/// statement: most of the writer's time at a million providers). The values are the model's
+/// own, moved out of it, in the entity's column order, so they bind exactly as sea-orm's insert
+/// binds them. Full chunks share one statement text, which sqlx prepares once per connection.
+async fn insert_values<M, A>(
+    transaction: &DatabaseTransaction,
+    table: &str,
+    rows: Vec<M>,
+    on_conflict: &str,
+) -> Result<(), DbErr>
+where
+    M: ModelTrait + IntoActiveModel<A>,
+    A: ActiveModelTrait<Entity = M::Entity>,
+{
+    use sea_orm::IdenStatic;
+    let columns: Vec<<M::Entity as EntityTrait>::Column> =
+        <M::Entity as EntityTrait>::Column::iter().collect();
+    let names = columns
+        .iter()
+        .map(|column| format!("\"{}\"", column.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let row_placeholders = format!("({})", vec!["?"; columns.len()].join(", "));
+    let rows_per_statement = (MAX_BIND_PARAMETERS / columns.len().max(1)).max(1);
+    let mut full_chunk_sql: Option<String> = None;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut values = Vec::with_capacity(rows_per_statement * columns.len());
+        let mut count = 0;
+        for row in rows.by_ref().take(rows_per_statement) {
+            let mut active = row.into_active_model();
+            for column in &columns {
+                values.push(active.take(*column).into_value().ok_or_else(|| {
+                    DbErr::Custom(format!("{table}.{} has no value", column.as_str()))
+                })?);
+            }
+            count += 1;
+        }
+        let statement_sql = |count: usize| {
+            format!(
+                "INSERT INTO \"{table}\" ({names}) VALUES {}{on_conflict}",
+                vec![row_placeholders.as_str(); count].join(", ")
+            )
+        };
+        let sql = if count == rows_per_statement {
+            full_chunk_sql
+                .get_or_insert_with(|| statement_sql(count))
+                .clone()
+        } else {
+            statement_sql(count)
+        };
+        transaction
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                sql,
+                values,
             ))
             .await?;
     }
