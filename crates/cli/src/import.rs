@@ -1,10 +1,16 @@
 //! `carematch import FILE.jsonl` and `carematch export FILE.jsonl`: providers as JSON Lines in
 //! the contract's `ProviderInput` shape. A bad line is reported with its number and field and
 //! writes nothing; good lines are upserted in batches.
+//!
+//! `carematch import nppes FILE.csv` and `carematch import fhir FILE` run the importers of
+//! `carematch-ingest` with a progress bar on a terminal and print their summary. Their exit
+//! code is non-zero only when a record failed (bad data worth a look); records skipped by rule
+//! (deactivated, unmapped taxonomy, ...) are normal and counted.
 
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use carematch_domain::{Provider, ProviderDraft, ProviderId};
@@ -142,4 +148,93 @@ pub async fn export_jsonl(store: &Store, path: &Path) -> anyhow::Result<u64> {
     }
     writer.flush()?;
     Ok(written)
+}
+
+/// The most failures printed one per line; the summary still counts them all.
+const MAX_FAILURES_PRINTED: usize = 1_000;
+
+/// Which registry or directory format a file is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryFormat {
+    Nppes,
+    Fhir,
+}
+
+/// Imports an NPPES CSV or a FHIR Plan-Net file, drawing a progress bar on a terminal, then
+/// prints failures (stderr) and the summary (stdout).
+pub async fn import_directory(
+    store: &Store,
+    format: DirectoryFormat,
+    path: &Path,
+    batch_size: usize,
+) -> anyhow::Result<carematch_ingest::ImportSummary> {
+    let progress = Arc::new(TerminalProgress::new());
+    let summary = match format {
+        DirectoryFormat::Nppes => {
+            carematch_ingest::nppes::import_nppes_file(
+                store,
+                path,
+                progress,
+                carematch_ingest::nppes::NppesOptions { batch_size },
+            )
+            .await
+        }
+        DirectoryFormat::Fhir => {
+            carematch_ingest::fhir::import_fhir_file(store, path, progress).await
+        }
+    }
+    .with_context(|| format!("importing {}", path.display()))?;
+    for failure in summary.failures.iter().take(MAX_FAILURES_PRINTED) {
+        eprintln!("{failure}");
+    }
+    if summary.failures.len() > MAX_FAILURES_PRINTED {
+        eprintln!(
+            "... and {} more failures",
+            summary.failures.len() - MAX_FAILURES_PRINTED
+        );
+    }
+    println!("{}", summary.describe());
+    tracing::info!(
+        changed = summary.changed_provider_ids.len(),
+        "import written; servers pick up the changes from the database"
+    );
+    Ok(summary)
+}
+
+/// A byte-position progress bar on stderr, drawn only when stderr is a terminal (so logs and
+/// CI output stay clean).
+struct TerminalProgress {
+    bar: indicatif::ProgressBar,
+}
+
+impl TerminalProgress {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        let target = if std::io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(None, target);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
+        ) {
+            bar.set_style(style);
+        }
+        Self { bar }
+    }
+}
+
+impl carematch_ingest::Progress for TerminalProgress {
+    fn start(&self, total_bytes: u64) {
+        self.bar.set_length(total_bytes);
+    }
+
+    fn advance_to(&self, bytes_read: u64) {
+        self.bar.set_position(bytes_read);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }

@@ -139,7 +139,11 @@ impl ImportSummary {
             text.push_str(&format!("\n  skipped {count}: {reason}"));
         }
         for (field, count) in self.failures_by_field() {
-            let field = if field.is_empty() { "record" } else { field };
+            let field = if field.is_empty() {
+                "malformed record"
+            } else {
+                field
+            };
             text.push_str(&format!("\n  failed {count}: {field}"));
         }
         text

@@ -187,6 +187,8 @@ struct Directory {
     practitioners: Vec<Found<Practitioner>>,
     roles: Vec<Found<PractitionerRole>>,
     services: Vec<Found<HealthcareService>>,
+    /// `HealthcareService/id` → its place in `services`.
+    service_index: HashMap<String, usize>,
     locations: HashMap<String, Location>,
     organizations: HashMap<String, Found<Organization>>,
     plans: Vec<InsurancePlan>,
@@ -254,6 +256,9 @@ impl Directory {
                         resource.value,
                         summary,
                     ) {
+                        directory
+                            .service_index
+                            .insert(key.clone(), directory.services.len());
                         directory.services.push(Found {
                             position,
                             key,
@@ -438,7 +443,11 @@ impl Directory {
             for (index, reference) in role.resource.healthcare_service.iter().enumerate() {
                 let field = format!("{}.healthcareService[{index}]", role.key);
                 let key = self.existing_key(reference, &field)?;
-                if let Some(service) = self.services.iter().find(|service| service.key == key) {
+                if let Some(service) = self
+                    .service_index
+                    .get(&key)
+                    .and_then(|index| self.services.get(*index))
+                {
                     facts.read(&service.resource.extension);
                     facts.read_categories(&service.resource.category);
                 }
