@@ -369,3 +369,79 @@ async fn stopping_under_load_loses_no_accepted_request_and_no_match_log() {
         answered.len()
     );
 }
+
+#[tokio::test]
+async fn postgres_restart_is_survived_without_restarting_the_process() {
+    use sea_orm::{ConnectionTrait, Database};
+    let Ok(base_url) = std::env::var("TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "TEST_DATABASE_URL must be set under CI"
+        );
+        eprintln!("skipped: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let name = format!("carematch_e2e_ops_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&base_url).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
+    let (server, _) = base_url.split_once('?').unwrap_or((&base_url, ""));
+    let url = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
+    let app = spawn_app_with(AppOptions {
+        seed_demo: 30,
+        database_url: Some(url),
+    })
+    .await;
+    let before = app.graphql(MATCH, match_variables(1)).await;
+    assert!(before["errors"].is_null(), "{before}");
+
+    // What a PostgreSQL restart does to a client: every server connection is cut.
+    let terminated = admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .unwrap();
+    assert!(terminated.rows_affected() > 0, "the app held no connection");
+
+    // The next requests (readiness pings and match logs included) reconnect on their own.
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
+    let mut ids = Vec::new();
+    for n in 2..12 {
+        let body = app.graphql(MATCH, match_variables(n)).await;
+        assert!(body["errors"].is_null(), "{body}");
+        ids.push(
+            body["data"]["matchProviders"]["matchId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // A write goes to the database through the pool too.
+    let store = app.store().await;
+    app.stop().await;
+    let logged: HashSet<String> = store
+        .match_log_table_as_json("match_logs")
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|row| row["id"].as_str().map(|id| id.replace('-', "")))
+        .collect();
+    for id in ids {
+        assert!(logged.contains(&id.replace('-', "")), "{id} not logged");
+    }
+    store.close().await.unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+}
