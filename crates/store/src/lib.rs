@@ -14,8 +14,8 @@
 //! Architecture invariant: sea-orm types never leave this crate. The API speaks domain types,
 //! plain record structs and [`StoreError`].
 
-mod by_npi;
 mod bulk;
+mod by_npi;
 mod entity;
 mod error;
 mod match_logs;
