@@ -16,6 +16,7 @@ mod inputs;
 pub mod limits;
 pub mod match_log;
 mod matches;
+mod parsed;
 pub mod metrics;
 pub mod propagation;
 mod replay;

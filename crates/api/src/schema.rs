@@ -522,7 +522,9 @@ pub fn build_schema_with(state: AppState, options: &crate::ApiOptions) -> Carema
             limits.clone(),
             options.introspection,
         ))
-        .extension(crate::ftv1::FederatedTracing);
+        .extension(crate::ftv1::FederatedTracing)
+        // Innermost: the guard and tracing above still see every document.
+        .extension(crate::parsed::ParsedDocuments::new());
     if options.introspection {
         builder.finish()
     } else {
