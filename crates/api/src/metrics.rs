@@ -234,6 +234,10 @@ impl OperationSlot {
 /// process, `other` otherwise.
 fn bounded_operation_name(name: &str) -> String {
     static SEEN: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    bounded_operation_name_in(SEEN.get_or_init(Mutex::default), name)
+}
+
+fn bounded_operation_name_in(seen: &Mutex<HashSet<String>>, name: &str) -> String {
     let valid = !name.is_empty()
         && name.len() <= MAX_OPERATION_NAME_LEN
         && name
@@ -242,10 +246,7 @@ fn bounded_operation_name(name: &str) -> String {
     if !valid {
         return "other".to_owned();
     }
-    let mut seen = SEEN
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
     if seen.contains(name) {
         return name.to_owned();
     }
@@ -286,19 +287,24 @@ mod tests {
 
     #[test]
     fn operation_names_are_bounded() {
-        assert_eq!(bounded_operation_name("MatchProviders"), "MatchProviders");
-        assert_eq!(bounded_operation_name(&"x".repeat(65)), "other");
-        assert_eq!(bounded_operation_name("has space"), "other");
+        // A set of its own: the process-wide one is shared with the other tests.
+        let seen = Mutex::default();
+        let bounded = |name: &str| bounded_operation_name_in(&seen, name);
+        assert_eq!(bounded("MatchProviders"), "MatchProviders");
+        assert_eq!(bounded(&"x".repeat(65)), "other");
+        assert_eq!(bounded("has space"), "other");
         for n in 0..MAX_OPERATION_NAMES + 5 {
-            bounded_operation_name(&format!("Generated{n}"));
+            bounded(&format!("Generated{n}"));
         }
-        assert_eq!(bounded_operation_name("OneMoreAfterTheBudget"), "other");
+        assert_eq!(bounded("OneMoreAfterTheBudget"), "other");
         // Names admitted before the budget ran out keep their label.
-        assert_eq!(bounded_operation_name("MatchProviders"), "MatchProviders");
+        assert_eq!(bounded("MatchProviders"), "MatchProviders");
     }
 
     #[test]
     fn error_codes_outside_the_table_shape_are_other() {
+        // The recorder must exist before anything is recorded.
+        prometheus();
         record_error("BAD_USER_INPUT");
         record_error("not a code {with} labels");
         let text = render(None, true);
