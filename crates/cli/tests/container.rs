@@ -345,3 +345,103 @@ async fn the_binary_runs_as_the_image_runs_it_and_stops_cleanly_under_load() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_no_migrate_needs_the_migrate_command_first() {
+    let working_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let environment: Vec<(String, String)> = [
+        ("CAREMATCH_LISTEN", format!("127.0.0.1:{port}")),
+        (
+            "CAREMATCH_DATABASE_URL",
+            format!("sqlite://{}/job.db?mode=rwc", working_dir.path().display()),
+        ),
+        (
+            "CAREMATCH_INDEX_DIR",
+            format!("{}/index", working_dir.path().display()),
+        ),
+        ("CAREMATCH_SEED_DEMO", "0".into()),
+        ("CAREMATCH_LOG_FORMAT", "json".into()),
+        ("CAREMATCH_LOG_FILTER", "warn".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    if running_as_root() {
+        std::os::unix::fs::chown(working_dir.path(), Some(NONROOT), Some(NONROOT)).unwrap();
+    }
+    let run = |arguments: &[&str]| {
+        let mut command = command_for(&environment, working_dir.path(), arguments);
+        let started = Instant::now();
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut stderr = String::new();
+                std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
+                    .unwrap();
+                return (status, stderr);
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{arguments:?} hangs"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+
+    // Without migrations the tables are missing: start-up fails and the process exits 1 by
+    // itself (it does not serve a broken replica forever).
+    let (status, stderr) = run(&["serve", "--no-migrate"]);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("start-up failed"), "{stderr}");
+
+    let (status, stderr) = run(&["migrate"]);
+    assert!(status.success(), "{stderr}");
+
+    let mut server = command_for(&environment, working_dir.path(), &["serve", "--no-migrate"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Ok(response) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            && response.status() == 200
+        {
+            break;
+        }
+        assert!(
+            server.try_wait().unwrap().is_none(),
+            "serve --no-migrate exited"
+        );
+        assert!(started.elapsed() < Duration::from_secs(60), "never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body: Value = client
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    let pid = server.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(server.wait().unwrap().code(), Some(0));
+}
