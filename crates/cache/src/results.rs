@@ -115,11 +115,11 @@ impl ResultCache {
         let ttl = self.ttl;
         let shared_key = shared.as_ref().map(|link| link.key(&format!("r:{key}")));
         let load = async {
-            if let (Some(link), Some(shared_key)) = (&shared, &shared_key) {
-                if let Ok(Some(bytes)) = link.get(shared_key).await {
-                    outcome.store(1, Ordering::Relaxed);
-                    return Ok(Arc::new(bytes));
-                }
+            if let (Some(link), Some(shared_key)) = (&shared, &shared_key)
+                && let Ok(Some(bytes)) = link.get(shared_key).await
+            {
+                outcome.store(1, Ordering::Relaxed);
+                return Ok(Arc::new(bytes));
             }
             let bytes = Arc::new(compute().await?);
             outcome.store(2, Ordering::Relaxed);
