@@ -194,11 +194,52 @@ pub async fn import_directory(
         );
     }
     println!("{}", summary.describe());
-    tracing::info!(
-        changed = summary.changed_provider_ids.len(),
-        "import written; servers pick up the changes from the database"
-    );
     Ok(summary)
+}
+
+/// Ids per change event: one event stays a small message.
+const IDS_PER_EVENT: usize = 1_000;
+
+/// Tells running servers which providers an import changed, over redis when configured, so
+/// they apply them within a second; without redis (or if this fails) their periodic catch-up
+/// finds the writes in the database.
+pub async fn announce_changes(
+    config: &crate::config::Config,
+    store: &Store,
+    changed: &[carematch_domain::ProviderId],
+) {
+    if changed.is_empty() {
+        return;
+    }
+    let feed = match crate::serve::redis_link(config) {
+        Ok(Some(link)) => {
+            carematch_cache::ChangeFeed::new(link, format!("import-{}", uuid::Uuid::new_v4()))
+        }
+        _ => {
+            tracing::info!(
+                changed = changed.len(),
+                "import written; servers pick it up at their next catch-up"
+            );
+            return;
+        }
+    };
+    let generation = match store.data_generation().await {
+        Ok(generation) => u64::try_from(generation).unwrap_or_default(),
+        Err(error) => {
+            tracing::warn!(%error, "import written; change events not sent, servers catch up");
+            return;
+        }
+    };
+    for ids in changed.chunks(IDS_PER_EVENT) {
+        if let Err(error) = feed.publish(generation, ids.to_vec(), Vec::new()).await {
+            tracing::warn!(%error, "import written; change events not sent, servers catch up");
+            return;
+        }
+    }
+    tracing::info!(
+        changed = changed.len(),
+        "import written and announced to servers"
+    );
 }
 
 /// A byte-position progress bar on stderr, drawn only when stderr is a terminal (so logs and

@@ -196,6 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let store = serve::connect(&config).await?;
                 store.migrate().await.context("running migrations")?;
                 let summary = import::import_directory(&store, format, &file, batch_size).await?;
+                import::announce_changes(&config, &store, &summary.changed_provider_ids).await;
                 Ok(if summary.failures.is_empty() {
                     ExitCode::SUCCESS
                 } else {

@@ -235,7 +235,7 @@ impl Application {
 
 /// Redis, when `CAREMATCH_REDIS_URL` is set. Nothing is connected yet: a replica starts and
 /// serves while redis is down.
-fn redis_link(config: &Config) -> anyhow::Result<Option<Arc<RedisLink>>> {
+pub(crate) fn redis_link(config: &Config) -> anyhow::Result<Option<Arc<RedisLink>>> {
     let settings = &config.settings;
     let Some(url) = &settings.redis_url else {
         return Ok(None);

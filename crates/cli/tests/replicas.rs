@@ -271,3 +271,67 @@ async fn without_redis_the_periodic_catch_up_delivers_the_write() {
     let b = start_replica(&database, &redis, &settings);
     write_on_a_then_read_on_b(&a, &b, Duration::from_secs(2)).await;
 }
+
+#[tokio::test]
+async fn an_import_is_announced_to_running_servers() {
+    let Ok(redis) = std::env::var("TEST_REDIS_URL") else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "TEST_REDIS_URL must be set under CI"
+        );
+        eprintln!("skipped: TEST_REDIS_URL is not set");
+        return;
+    };
+    let data = tempfile::tempdir().expect("temp dir");
+    let database = format!("sqlite://{}?mode=rwc", data.path().join("c.db").display());
+    let prefix = format!("carematch-import-{}:", uuid::Uuid::new_v4().simple());
+    // Catch-up every ten minutes: only the import's change events can deliver in time.
+    let settings = [
+        ("CAREMATCH_REDIS_KEY_PREFIX", prefix.as_str()),
+        ("CAREMATCH_CATCH_UP_INTERVAL_MS", "600000"),
+    ];
+    let server = start_replica(&database, &redis, &settings);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../ingest/tests/data/npidata_pfile_fixture.csv"
+    );
+    let imported = Command::new(env!("CARGO_BIN_EXE_carematch"))
+        .args(["import", "nppes", fixture])
+        .env("CAREMATCH_DATABASE_URL", &database)
+        .env("CAREMATCH_REDIS_URL", &redis)
+        .env("CAREMATCH_REDIS_KEY_PREFIX", &prefix)
+        .env("CAREMATCH_LOG_FILTER", "warn")
+        .output()
+        .expect("import runs");
+    let store = carematch_store::Store::connect(&database, &Default::default())
+        .await
+        .expect("store");
+    let in_database = store.count_providers().await.expect("count");
+    assert!(
+        in_database > 0,
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let body = graphql(
+            &client,
+            &server.graphql,
+            "{ indexedProviderCount }",
+            json!({}),
+        )
+        .await;
+        if body["data"]["indexedProviderCount"].as_u64() == Some(in_database) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the server indexed {} of {in_database} imported providers",
+            body["data"]["indexedProviderCount"]
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    eprintln!("import seen by the server after {:?}", started.elapsed());
+}
