@@ -653,7 +653,7 @@ async fn execute(
 ) -> Response {
     let started = Instant::now();
     let slot = OperationSlot::new(request.operation_name.clone());
-    let response = execute_graphql(state, headers, request.data(slot.clone()), format).await;
+    let response = execute_graphql(state, headers, request.data(slot.clone()), &slot, format).await;
     crate::metrics::record_graphql_request(&slot, started.elapsed());
     response
 }
@@ -662,6 +662,7 @@ async fn execute_graphql(
     state: &RouterState,
     headers: &HeaderMap,
     mut request: async_graphql::Request,
+    slot: &OperationSlot,
     format: ResponseFormat,
 ) -> Response {
     let limits = &state.options.limits;
@@ -700,6 +701,8 @@ async fn execute_graphql(
         );
         let started = Instant::now();
         let body = replay.serve(&state.app.match_log, &client, started.elapsed());
+        // Never parsed: only queries are replayed; the name is the one the client sent.
+        slot.record_replayed_query();
         metrics::counter!("carematch_response_cache_total", "outcome" => "hit").increment(1);
         let mut response = (StatusCode::OK, body).into_response();
         response

@@ -204,6 +204,13 @@ impl OperationSlot {
         *self.found.lock().unwrap_or_else(PoisonError::into_inner) = found;
     }
 
+    /// Records a replayed answer (never parsed; only queries are replayed): a query named by
+    /// the client's `operationName`, `anonymous` without one.
+    pub fn record_replayed_query(&self) {
+        *self.found.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((OperationType::Query, self.requested_name.clone()));
+    }
+
     /// The `(name, type)` labels: `unknown` type when the document never parsed, `anonymous`
     /// for an unnamed operation, `other` past the name budget.
     pub fn labels(&self) -> (String, &'static str) {
@@ -280,6 +287,9 @@ mod tests {
         assert_eq!(slot.labels(), ("anonymous".to_owned(), "query"));
         slot.record(&parsed("mutation Upsert { x }"));
         assert_eq!(slot.labels(), ("Upsert".to_owned(), "mutation"));
+        let replayed = OperationSlot::new(Some("OpsMatch".into()));
+        replayed.record_replayed_query();
+        assert_eq!(replayed.labels(), ("OpsMatch".to_owned(), "query"));
         let slot = OperationSlot::new(Some("B".into()));
         slot.record(&parsed("query A { x } mutation B { y }"));
         assert_eq!(slot.labels(), ("B".to_owned(), "mutation"));
