@@ -60,8 +60,8 @@ pub struct CatchUp {
     pub generation: u64,
 }
 
-/// How far back the first catch-up after start-up looks: the start-up rebuild is not one
-/// snapshot, so writes during it are read again (applying twice is harmless).
+/// How far back a catch-up looks when the index was not synchronized first (start-up sets the
+/// exact point, see `synchronize_index`): applying a change twice is harmless.
 const FIRST_CATCH_UP_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
 
 impl Directory {
@@ -222,6 +222,15 @@ impl Directory {
         Ok(report)
     }
 
+    /// The first catch-up reads from `at` (unless one already ran).
+    fn start_catch_up_at(&self, at: DateTime<Utc>) {
+        self.sync
+            .high_water
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get_or_insert(at);
+    }
+
     /// Resolves when a catch-up was asked for (a missed change was noticed).
     pub async fn catch_up_requested(&self) {
         self.sync.wake.notified().await;
@@ -257,8 +266,12 @@ impl Directory {
     /// rebuilt from a stream of the database otherwise. Returns the number of providers
     /// indexed when it rebuilt.
     pub async fn synchronize_index(&self) -> Result<Option<usize>, DirectoryError> {
+        // Read before the generation: every write the index might lack is stamped at or after
+        // it, so the first catch-up starts here instead of re-reading old writes.
+        let last_write = self.store.last_write_at().await?;
         let generation = self.generation().await?;
         if self.index.generation() == Some(generation) {
+            self.start_catch_up_at(last_write);
             return Ok(None);
         }
         // Pages flow from the database to the blocking indexer through a small channel, so
@@ -290,6 +303,9 @@ impl Directory {
         }
         drop(sender);
         let report = builder.await??;
+        if stream_error.is_none() {
+            self.start_catch_up_at(last_write);
+        }
         if let Some(error) = stream_error {
             // The build saw only part of the database: mark the index as matching no
             // generation, so the next start (or catch-up) rebuilds it instead of trusting it.

@@ -33,6 +33,7 @@ pub fn start(
         // Keeps the channel open when there is no feed, so `recv` just waits.
         let _keep_open = sender;
         let mut subscribed = false;
+        let mut failures = 0;
         let mut period = tokio::time::interval(options.catch_up_interval);
         period.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -58,9 +59,9 @@ pub fn start(
                     }
                     FeedMessage::Lost => subscribed = false,
                 },
-                () = directory.catch_up_requested() => run_catch_up(&directory, &readiness).await,
+                () = directory.catch_up_requested() => run_catch_up(&directory, &readiness, &mut failures).await,
                 _ = period.tick() => {
-                    run_catch_up(&directory, &readiness).await;
+                    run_catch_up(&directory, &readiness, &mut failures).await;
                     if let Some(redis) = &redis {
                         let healthy = subscribed && redis.breaker_state() == BreakerState::Closed
                             && redis.ping().await.is_ok();
@@ -72,9 +73,14 @@ pub fn start(
     })
 }
 
-async fn run_catch_up(directory: &Directory, readiness: &Readiness) {
+/// Catch-ups that fail in a row before this replica says it is behind: one database blip
+/// must not take every replica out of rotation at once.
+const FAILURES_BEFORE_BEHIND: u32 = 3;
+
+async fn run_catch_up(directory: &Directory, readiness: &Readiness, failures: &mut u32) {
     match directory.catch_up().await {
         Ok(report) => {
+            *failures = 0;
             readiness.set_caught_up(true);
             metrics::counter!("carematch_catch_up_runs_total", "outcome" => "ok").increment(1);
             if report.upserted + report.deleted > 0 {
@@ -87,7 +93,10 @@ async fn run_catch_up(directory: &Directory, readiness: &Readiness) {
             }
         }
         Err(error) => {
-            readiness.set_caught_up(false);
+            *failures += 1;
+            if *failures >= FAILURES_BEFORE_BEHIND {
+                readiness.set_caught_up(false);
+            }
             metrics::counter!("carematch_catch_up_runs_total", "outcome" => "error").increment(1);
             tracing::warn!(%error, "catching up with the database failed; retrying");
         }

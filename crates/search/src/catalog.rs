@@ -730,10 +730,7 @@ impl Catalog {
             self.slot_by_id.insert(summary.id, slot);
             self.summaries.push(Some(summary));
         }
-        self.physical = entries_by_care_type
-            .into_iter()
-            .map(RTree::bulk_load)
-            .collect();
+        self.physical = entries_by_care_type.into_iter().map(build_tree).collect();
         self.sort_remote_pools();
         self
     }
@@ -783,10 +780,7 @@ impl Catalog {
             catalog.slot_by_id.insert(summary.id, slot);
             catalog.summaries[index] = Some(summary);
         }
-        catalog.physical = entries_by_care_type
-            .into_iter()
-            .map(RTree::bulk_load)
-            .collect();
+        catalog.physical = entries_by_care_type.into_iter().map(build_tree).collect();
         catalog.sort_remote_pools();
         catalog
     }
@@ -1065,6 +1059,37 @@ impl SlotBits {
             .get(slot as usize / 64)
             .is_some_and(|bits| bits & (1 << (slot % 64)) != 0)
     }
+}
+
+/// An R*-tree over `entries` that later inserts can grow. rstar 0.12's bulk load can leave
+/// leaves at different depths for clustered points (many providers share a metro's
+/// coordinates), and inserting into such a tree panics ("This is a bug in rstar", see
+/// `tests/rewrite_all.rs`). A bulk-loaded tree is kept only when its leaves are all at one
+/// depth; otherwise the tree is built by inserting one entry at a time.
+fn build_tree(entries: Vec<SpatialEntry>) -> RTree<SpatialEntry> {
+    let tree = RTree::bulk_load(entries);
+    if leaf_depths_are_uniform(tree.root()) {
+        return tree;
+    }
+    let mut grown = RTree::new();
+    for entry in tree.iter() {
+        grown.insert(*entry);
+    }
+    grown
+}
+
+fn leaf_depths_are_uniform(root: &rstar::ParentNode<SpatialEntry>) -> bool {
+    fn depth(
+        node: &rstar::ParentNode<SpatialEntry>,
+        level: usize,
+        leaf_level: &mut Option<usize>,
+    ) -> bool {
+        node.children().iter().all(|child| match child {
+            rstar::RTreeNode::Leaf(_) => *leaf_level.get_or_insert(level) == level,
+            rstar::RTreeNode::Parent(parent) => depth(parent, level + 1, leaf_level),
+        })
+    }
+    depth(root, 0, &mut None)
 }
 
 #[cfg(test)]

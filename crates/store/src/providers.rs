@@ -361,6 +361,14 @@ impl Store {
     pub async fn data_generation(&self) -> Result<i64, StoreError> {
         Ok(state::read_counter(&self.connection, DATA_GENERATION).await?)
     }
+
+    /// The timestamp of the latest committed provider write or delete (the epoch when there
+    /// was none). Every later write is stamped at or after it, so `changed_since` from here
+    /// misses nothing written after this call.
+    pub async fn last_write_at(&self) -> Result<DateTime<Utc>, StoreError> {
+        let micros = state::read_counter(&self.connection, state::LAST_WRITE_MICROS).await?;
+        Ok(DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default())
+    }
 }
 
 /// `SELECT id, document FROM providers`: all a read needs.

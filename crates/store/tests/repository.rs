@@ -30,6 +30,7 @@ store_test_suite!(
     an_npi_repeated_within_a_batch_is_a_conflict,
     delete_returns_true_then_false_and_leaves_a_tombstone,
     changed_since_includes_a_write_at_exactly_since,
+    last_write_at_is_the_stamp_of_the_latest_write_or_delete,
     a_recreated_provider_is_reported_as_upserted_not_deleted,
     streaming_yields_every_provider_exactly_once_across_pages,
     the_generation_bumps_on_every_write_and_not_on_a_missed_delete,
@@ -270,6 +271,27 @@ async fn delete_returns_true_then_false_and_leaves_a_tombstone(ctx: TestContext)
     assert_eq!(changes.deleted, [provider_id(1)]);
     let upserted: Vec<ProviderId> = changes.upserted.iter().map(|p| p.id).collect();
     assert_eq!(upserted, [provider_id(2)]);
+}
+
+async fn last_write_at_is_the_stamp_of_the_latest_write_or_delete(ctx: TestContext) {
+    assert_eq!(ctx.store.last_write_at().await.unwrap().timestamp(), 0);
+    ctx.store.upsert_provider(&full_provider(1)).await.unwrap();
+    let written = ctx.store.last_write_at().await.unwrap();
+    let changes = ctx.store.changed_since(written).await.unwrap();
+    assert_eq!(
+        changes.upserted,
+        [full_provider(1)],
+        "the write is stamped at it"
+    );
+    assert_eq!(changes.high_water, written);
+    ctx.store
+        .delete_provider(full_provider(1).id)
+        .await
+        .unwrap();
+    let deleted = ctx.store.last_write_at().await.unwrap();
+    assert!(deleted >= written);
+    let changes = ctx.store.changed_since(deleted).await.unwrap();
+    assert_eq!(changes.deleted, [full_provider(1).id]);
 }
 
 async fn changed_since_includes_a_write_at_exactly_since(ctx: TestContext) {
