@@ -22,10 +22,36 @@ use serde_json::{Value, json};
 /// The user the image runs as (distroless `nonroot`), used when the tests run as root.
 const NONROOT: u32 = 65532;
 
-fn binary() -> PathBuf {
+fn built_binary() -> PathBuf {
     std::env::var_os("CAREMATCH_TEST_BINARY")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_carematch")))
+}
+
+/// The binary, where the non-root user can run it: the build may sit under a directory only
+/// root can enter (CI builds in `$HOME/.cache`), as the image's `/usr/local/bin` never does.
+fn binary() -> PathBuf {
+    static RUNNABLE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    RUNNABLE
+        .get_or_init(|| {
+            let built = built_binary();
+            if !running_as_root() {
+                return built;
+            }
+            let directory =
+                std::env::temp_dir().join(format!("carematch-image-bin-{}", std::process::id()));
+            std::fs::create_dir_all(&directory).expect("binary directory");
+            std::fs::set_permissions(&directory, std::fs::Permissions::from_mode(0o755))
+                .expect("binary directory mode");
+            let runnable = directory.join("carematch");
+            if std::fs::hard_link(&built, &runnable).is_err() {
+                std::fs::copy(&built, &runnable).expect("binary copied");
+            }
+            std::fs::set_permissions(&runnable, std::fs::Permissions::from_mode(0o755))
+                .expect("binary mode");
+            runnable
+        })
+        .clone()
 }
 
 fn running_as_root() -> bool {
