@@ -14,7 +14,7 @@ use carematch_cache::{CacheOutcome, ResultCache};
 use carematch_domain::MatchRequest;
 use carematch_domain::triage::triage;
 use carematch_matching::{
-    CareTeam, CareTeamMember, Engine, MatchResults, ProviderMatch, SearchArea,
+    CareTeam, CareTeamMember, Engine, MatchResults, MatchingError, ProviderMatch, SearchArea,
 };
 use sha2::{Digest, Sha256};
 
@@ -102,43 +102,26 @@ impl MatchCache {
         engine: &Arc<Engine>,
         request: &MatchRequest,
     ) -> Result<(MatchResults, CacheOutcome), ApiError> {
-        let generation = engine.index().generation();
-        let key = self.key("match", request, generation);
-        let compute = || {
-            let engine = Arc::clone(engine);
-            let request = request.clone();
-            async move {
-                let results = tokio::task::spawn_blocking(move || engine.match_providers(&request))
-                    .await
-                    .map_err(|error| error.to_string())?
-                    .map_err(|error| error.to_string())?;
-                postcard::to_stdvec(&CachedMatches {
+        let (cached, outcome, generation) = self
+            .ranked("match", engine, request, |engine, request| {
+                let results = engine.match_providers(request)?;
+                Ok(CachedMatches {
                     matches: results.matches,
                     search_area: results.search_area,
                     explanation: results.explanation,
                     candidates_found: results.candidates_found,
                 })
-                .map_err(|error| error.to_string())
-            }
+            })
+            .await?;
+        let results = MatchResults {
+            plan: triage(&request.triage_input()),
+            matches: cached.matches,
+            search_area: cached.search_area,
+            explanation: cached.explanation,
+            candidates_found: cached.candidates_found,
+            index_generation: generation,
         };
-        let (bytes, outcome) = self
-            .results
-            .get_or_compute(&key, compute)
-            .await
-            .map_err(|error| ApiError::internal_message(&error))?;
-        let cached: CachedMatches =
-            postcard::from_bytes(&bytes).map_err(|error| ApiError::internal(&error))?;
-        Ok((
-            MatchResults {
-                plan: triage(&request.triage_input()),
-                matches: cached.matches,
-                search_area: cached.search_area,
-                explanation: cached.explanation,
-                candidates_found: cached.candidates_found,
-                index_generation: generation,
-            },
-            outcome,
-        ))
+        Ok((results, outcome))
     }
 
     /// The care team for `request`, from the cache or from the engine.
@@ -147,22 +130,49 @@ impl MatchCache {
         engine: &Arc<Engine>,
         request: &MatchRequest,
     ) -> Result<(CareTeam, CacheOutcome), ApiError> {
-        let generation = engine.index().generation();
-        let key = self.key("team", request, generation);
-        let compute = || {
-            let engine = Arc::clone(engine);
-            let request = request.clone();
-            async move {
-                let team = tokio::task::spawn_blocking(move || engine.care_team(&request))
-                    .await
-                    .map_err(|error| error.to_string())?
-                    .map_err(|error| error.to_string())?;
-                postcard::to_stdvec(&CachedTeam {
+        let (cached, outcome, generation) = self
+            .ranked("team", engine, request, |engine, request| {
+                let team = engine.care_team(request)?;
+                Ok(CachedTeam {
                     members: team.members,
                     search_area: team.search_area,
                     explanation: team.explanation,
                 })
-                .map_err(|error| error.to_string())
+            })
+            .await?;
+        let team = CareTeam {
+            plan: triage(&request.triage_input()),
+            members: cached.members,
+            search_area: cached.search_area,
+            explanation: cached.explanation,
+            index_generation: generation,
+        };
+        Ok((team, outcome))
+    }
+
+    /// The cached part of `rank`'s answer under `kind`, ranking on a blocking thread on a miss;
+    /// with the index generation the key was made for.
+    async fn ranked<V>(
+        &self,
+        kind: &str,
+        engine: &Arc<Engine>,
+        request: &MatchRequest,
+        rank: fn(&Engine, &MatchRequest) -> Result<V, MatchingError>,
+    ) -> Result<(V, CacheOutcome, Option<u64>), ApiError>
+    where
+        V: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    {
+        let generation = engine.index().generation();
+        let key = self.key(kind, request, generation);
+        let compute = || {
+            let engine = Arc::clone(engine);
+            let request = request.clone();
+            async move {
+                let value = tokio::task::spawn_blocking(move || rank(&engine, &request))
+                    .await
+                    .map_err(|error| error.to_string())?
+                    .map_err(|error| error.to_string())?;
+                postcard::to_stdvec(&value).map_err(|error| error.to_string())
             }
         };
         let (bytes, outcome) = self
@@ -170,18 +180,8 @@ impl MatchCache {
             .get_or_compute(&key, compute)
             .await
             .map_err(|error| ApiError::internal_message(&error))?;
-        let cached: CachedTeam =
-            postcard::from_bytes(&bytes).map_err(|error| ApiError::internal(&error))?;
-        Ok((
-            CareTeam {
-                plan: triage(&request.triage_input()),
-                members: cached.members,
-                search_area: cached.search_area,
-                explanation: cached.explanation,
-                index_generation: generation,
-            },
-            outcome,
-        ))
+        let value = postcard::from_bytes(&bytes).map_err(|error| ApiError::internal(&error))?;
+        Ok((value, outcome, generation))
     }
 }
 

@@ -141,11 +141,28 @@ impl Directory {
         deleted: Vec<ProviderId>,
         generation: u64,
     ) -> Result<(), DirectoryError> {
-        let previous = self.index.generation();
-        if previous.is_some_and(|previous| previous.checked_add(1) != Some(generation)) {
+        if self
+            .index
+            .generation()
+            .is_some_and(|previous| previous.checked_add(1) != Some(generation))
+        {
             self.sync.wake.notify_one();
         }
-        let label = previous.map_or(generation, |previous| previous.max(generation));
+        self.write_index(upserted, deleted, generation).await
+    }
+
+    /// Applies a change to the index in one commit, labelled `generation` unless the index is
+    /// already labelled later (the label never goes down).
+    async fn write_index(
+        &self,
+        upserted: Vec<Provider>,
+        deleted: Vec<ProviderId>,
+        generation: u64,
+    ) -> Result<(), DirectoryError> {
+        let label = self
+            .index
+            .generation()
+            .map_or(generation, |previous| previous.max(generation));
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || index.apply(&upserted, &deleted, label)).await??;
         metrics::gauge!("carematch_index_generation").set(label as f64);
@@ -193,26 +210,9 @@ impl Directory {
             generation,
         };
         if !nothing_new {
-            // A provider deleted and re-created appears in both lists: its row wins.
-            let deleted: Vec<ProviderId> = changes
-                .deleted
-                .into_iter()
-                .filter(|id| !changes.upserted.iter().any(|provider| provider.id == *id))
-                .collect();
-            let previous = self.index.generation();
-            let label = previous.map_or(generation, |previous| previous.max(generation));
-            let index = Arc::clone(&self.index);
-            let upserted = changes.upserted;
-            tokio::task::spawn_blocking(move || {
-                index.upsert_many(&upserted, label)?;
-                for id in deleted {
-                    index.delete(id, label)?;
-                }
-                Ok::<_, carematch_search::SearchError>(())
-            })
-            .await??;
-            metrics::gauge!("carematch_index_generation").set(label as f64);
-            metrics::gauge!("carematch_index_documents").set(self.index.len() as f64);
+            // A provider deleted and re-created appears in both lists: `apply` keeps its row.
+            self.write_index(changes.upserted, changes.deleted, generation)
+                .await?;
         }
         *self
             .sync
