@@ -5,8 +5,9 @@
 //! index generation it is answered from, and the ranking configuration: so it never holds
 //! health data in the clear, two spellings of one request share it, and a provider write (which
 //! moves the generation) or a ranking change makes every replica miss. The value is compact:
-//! provider ids, scores and the words of the answer; providers are hydrated from the index, and
-//! the care plan, a pure function of the request, is recomputed.
+//! provider ids, scores and the facts the words are written from (written for the shown page
+//! only); providers are hydrated from the index, and the care plan, a pure function of the
+//! request, is recomputed.
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::ApiError;
 
 /// Bumped when the encoding of cached values changes, so old entries are never misread.
-const ENCODING_VERSION: &str = "v1";
+const ENCODING_VERSION: &str = "v2";
 
 /// The cached part of a ranked list.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -96,7 +97,8 @@ impl MatchCache {
         format!("{kind}:{}", hex(&hasher.finalize()))
     }
 
-    /// The ranked list for `request`, from the cache or from the engine.
+    /// The ranked list for `request`, from the cache or from the engine, without reasons and
+    /// notes: the caller writes them for the matches it shows (`matching::write_words`).
     pub async fn match_providers(
         &self,
         engine: &Arc<Engine>,
@@ -104,7 +106,7 @@ impl MatchCache {
     ) -> Result<(MatchResults, CacheOutcome), ApiError> {
         let (cached, outcome, generation) = self
             .ranked("match", engine, request, |engine, request| {
-                let results = engine.match_providers(request)?;
+                let results = engine.rank(request)?;
                 Ok(CachedMatches {
                     matches: results.matches,
                     search_area: results.search_area,

@@ -316,3 +316,59 @@ impl Directory {
         Ok(Some(report.providers))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use carematch_store::StoreOptions;
+    use std::time::Duration;
+
+    /// A change event whose generation does not follow the index's means events were missed
+    /// (redis dropped them): a catch-up is asked for at once, not at the next period.
+    #[tokio::test]
+    async fn a_missed_change_event_asks_for_a_catch_up_at_once() {
+        let store = Store::connect("sqlite::memory:", &StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let index = Arc::new(ProviderIndex::in_ram().unwrap());
+        let directory = Directory::new(store.clone(), Arc::clone(&index));
+        directory.catch_up().await.unwrap();
+        let providers = carematch_demo::generate_range(7, 0..3).unwrap();
+        let asked = |wait: u64| {
+            tokio::time::timeout(Duration::from_millis(wait), directory.catch_up_requested())
+        };
+
+        // Another replica writes twice; the first event never arrives.
+        store.upsert_provider(&providers[0]).await.unwrap();
+        store.upsert_provider(&providers[1]).await.unwrap();
+        let generation = directory.generation().await.unwrap();
+        directory
+            .apply_change(generation, &[providers[1].id], &[])
+            .await
+            .unwrap();
+        assert!(asked(1_000).await.is_ok(), "the gap was not noticed");
+        assert_eq!(index.get_many(&[providers[0].id]).unwrap(), vec![None]);
+        directory.catch_up().await.unwrap();
+        assert_eq!(
+            index.get_many(&[providers[0].id]).unwrap(),
+            vec![Some(providers[0].clone())]
+        );
+
+        // The next event follows on: nothing is asked for.
+        store.upsert_provider(&providers[2]).await.unwrap();
+        let generation = directory.generation().await.unwrap();
+        directory
+            .apply_change(generation, &[providers[2].id], &[])
+            .await
+            .unwrap();
+        assert!(
+            asked(300).await.is_err(),
+            "a catch-up was asked for without a gap"
+        );
+        assert_eq!(
+            index.get_many(&[providers[2].id]).unwrap(),
+            vec![Some(providers[2].clone())]
+        );
+    }
+}

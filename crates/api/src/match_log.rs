@@ -283,8 +283,11 @@ pub struct MatchLogWriterOptions {
 impl Default for MatchLogWriterOptions {
     fn default() -> Self {
         Self {
-            queue_capacity: 10_000,
-            max_batch: 500,
+            // About 2.5 KB a record with 20 results: at most ~50 MB queued, several seconds
+            // of a replica's peak rate, to ride out a database pause without dropping.
+            queue_capacity: 20_000,
+            // Larger batches cost fewer commits; the insert is a few multi-row statements.
+            max_batch: 2_000,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
         }

@@ -161,13 +161,16 @@ impl QueryRoot {
         let logged_request = request;
 
         let total = results.matches.len();
-        let page: Vec<_> = results
+        let mut page: Vec<_> = results
             .matches
             .iter()
             .skip(start)
             .take(first as usize)
             .cloned()
             .collect();
+        for found in &mut page {
+            carematch_matching::write_words(found, &results.plan, &logged_request);
+        }
         let shown: Vec<_> = page.iter().map(|found| (found.rank, found)).collect();
         let match_log = PendingMatchLog::new(
             context,

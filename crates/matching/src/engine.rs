@@ -15,7 +15,7 @@
 
 use std::cell::Cell;
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use carematch_domain::triage::triage;
@@ -26,13 +26,15 @@ use carematch_domain::{
 use carematch_postal::PostalCodes;
 use carematch_search::{
     Candidate, CandidateCounts, CandidateQuery, CareModeSet, CareTypeSet, CertificationLevel, Hit,
-    IndexView, NetworkAnswer, NextHit, ProviderIndex, ProviderSummary, Reach, SymptomSet,
-    VocabularyKey,
+    IndexView, NetworkAnswer, NextHit, ProviderIndex, Reach, SymptomSet, VocabularyKey,
 };
+use rustc_hash::FxHashMap;
 
 use crate::MatchingError;
 use crate::config::RankingConfig;
-use crate::results::{CareTeam, CareTeamMember, MatchResults, ProviderMatch, SearchArea};
+use crate::results::{
+    CareTeam, CareTeamMember, MatchFacts, MatchResults, ProviderMatch, SearchArea,
+};
 use crate::scoring::{
     PayerSituation, ScoreBreakdown, availability_score, certification_score, distance_score,
     need_fit_score, payment_fit, payment_score, text_score,
@@ -91,26 +93,6 @@ fn keep_best(items: &mut Vec<Scored>, count: usize) {
     }
 }
 
-/// One entry per provider, its best (a provider is visited once per location and care type).
-fn best_per_provider(scored: Vec<Scored>) -> Vec<Scored> {
-    let mut position_by_provider: HashMap<ProviderId, usize> = HashMap::new();
-    let mut unique: Vec<Scored> = Vec::with_capacity(scored.len());
-    for item in scored {
-        match position_by_provider.get(&item.provider_id) {
-            Some(&position) => {
-                if ranking_order(&item, &unique[position]) == Ordering::Less {
-                    unique[position] = item;
-                }
-            }
-            None => {
-                position_by_provider.insert(item.provider_id, unique.len());
-                unique.push(item);
-            }
-        }
-    }
-    unique
-}
-
 /// The best `capacity` providers offered so far (each at its best hit), in amortized constant
 /// time per offer: once full, anything not better than the worst kept is turned away with one
 /// comparison.
@@ -118,6 +100,9 @@ struct BestScored {
     capacity: usize,
     items: Vec<Scored>,
     worst_kept: Option<Scored>,
+    /// Scratch for [`BestScored::shrink`], kept so a request allocates it once.
+    position_by_provider: FxHashMap<ProviderId, usize>,
+    unique: Vec<Scored>,
 }
 
 impl BestScored {
@@ -126,6 +111,8 @@ impl BestScored {
             capacity: capacity.max(1),
             items: Vec::new(),
             worst_kept: None,
+            position_by_provider: FxHashMap::default(),
+            unique: Vec::new(),
         }
     }
 
@@ -156,9 +143,26 @@ impl BestScored {
     }
 
     fn shrink(&mut self) {
-        // One entry per provider before counting, so the list holds `capacity` providers and
-        // anything turned away is worse than the `capacity`-th best provider: exact.
-        self.items = best_per_provider(std::mem::take(&mut self.items));
+        // One entry per provider (its best: a provider is visited once per location and care
+        // type) before counting, so the list holds `capacity` providers and anything turned
+        // away is worse than the `capacity`-th best provider: exact.
+        self.position_by_provider.clear();
+        self.unique.clear();
+        for item in self.items.drain(..) {
+            match self.position_by_provider.get(&item.provider_id) {
+                Some(&position) => {
+                    if ranking_order(&item, &self.unique[position]) == Ordering::Less {
+                        self.unique[position] = item;
+                    }
+                }
+                None => {
+                    self.position_by_provider
+                        .insert(item.provider_id, self.unique.len());
+                    self.unique.push(item);
+                }
+            }
+        }
+        std::mem::swap(&mut self.items, &mut self.unique);
         keep_best(&mut self.items, self.capacity);
         self.worst_kept = if self.items.len() >= self.capacity {
             self.items.iter().copied().max_by(ranking_order)
@@ -227,6 +231,16 @@ impl Engine {
     /// Ranked providers for her request: at most `keep_top` (200), best first, each with its
     /// score breakdown, reasons and notes; and what the search covered.
     pub fn match_providers(&self, request: &MatchRequest) -> Result<MatchResults, MatchingError> {
+        let mut results = self.rank(request)?;
+        for found in &mut results.matches {
+            write_words(found, &results.plan, request);
+        }
+        Ok(results)
+    }
+
+    /// [`Engine::match_providers`] without the reasons and notes: the caller writes them with
+    /// [`write_words`] for the matches it shows.
+    pub fn rank(&self, request: &MatchRequest) -> Result<MatchResults, MatchingError> {
         let view = self.index.view();
         let prepared = self.prepare(&view, request);
         let keep_top = self.config.keep_top;
@@ -268,7 +282,7 @@ impl Engine {
             .iter()
             .enumerate()
             .filter_map(|(position, scored)| {
-                self.provider_match(&prepared, request, scored, position as u32 + 1)
+                self.provider_match(&prepared, scored, position as u32 + 1)
             })
             .collect();
         let search_area = self.search_area(&counts, request);
@@ -331,11 +345,12 @@ impl Engine {
             if prepared.text_given {
                 self.rescore_with_text(&prepared, request, &mut shortlist)?;
             }
-            let provider_match = shortlist
+            let mut provider_match = shortlist
                 .iter()
                 .min_by(|first, second| ranking_order(first, second))
-                .and_then(|scored| self.provider_match(&prepared, request, scored, 1));
-            if let Some(found) = &provider_match {
+                .and_then(|scored| self.provider_match(&prepared, scored, 1));
+            if let Some(found) = &mut provider_match {
+                write_words(found, &prepared.plan, request);
                 used.insert(found.provider_id);
             }
             members.push(CareTeamMember {
@@ -629,7 +644,6 @@ impl Engine {
     fn provider_match(
         &self,
         prepared: &Prepared<'_, '_>,
-        request: &MatchRequest,
         scored: &Scored,
         rank: u32,
     ) -> Option<ProviderMatch> {
@@ -646,8 +660,15 @@ impl Engine {
             mode: candidate.mode,
             reach: candidate.reach,
             beyond_radius: scored.beyond_radius,
-            reasons: reasons(summary, candidate, scored, request),
-            notes: notes(&prepared.plan, candidate, scored, request),
+            reasons: Vec::new(),
+            notes: Vec::new(),
+            facts: MatchFacts {
+                treated: summary.treats.intersection(scored.relevant_symptoms),
+                certification: summary.certification,
+                self_pay_rate_usd: summary.self_pay_rate_usd,
+                also_remote: candidate.also_remote,
+                referral_missing: scored.referral_missing,
+            },
         })
     }
 
@@ -725,30 +746,33 @@ impl Engine {
     }
 }
 
+/// Writes the reasons and notes of a match from its facts: every match of
+/// [`Engine::match_providers`], only the shown ones of [`Engine::rank`]. `plan` is the care
+/// plan of `request`.
+pub fn write_words(found: &mut ProviderMatch, plan: &CarePlan, request: &MatchRequest) {
+    found.reasons = reasons(found, request);
+    found.notes = notes(found, plan, request);
+}
+
 /// Why this provider ranks here, in words a mother understands.
-fn reasons(
-    summary: &ProviderSummary,
-    candidate: &Candidate,
-    scored: &Scored,
-    request: &MatchRequest,
-) -> Vec<String> {
+fn reasons(found: &ProviderMatch, request: &MatchRequest) -> Vec<String> {
+    let facts = &found.facts;
     let mut reasons = Vec::new();
-    let treated: Vec<&str> = summary
-        .treats
-        .intersection(scored.relevant_symptoms)
+    let treated: Vec<&str> = facts
+        .treated
         .iter()
         .map(|symptom| symptom.label())
         .collect();
     if treated.is_empty() {
-        reasons.push(format!("Offers {}.", scored.care_type.label()));
+        reasons.push(format!("Offers {}.", found.care_type.label()));
     } else {
         reasons.push(format!(
             "Offers {} and treats {}.",
-            scored.care_type.label(),
+            found.care_type.label(),
             words::join(&treated)
         ));
     }
-    match summary.certification {
+    match facts.certification {
         CertificationLevel::StrongestCredentialVerified => reasons
             .push("Holds the strongest credential in the field (IBCLC), verified.".to_owned()),
         CertificationLevel::PerinatalVerified => {
@@ -766,8 +790,8 @@ fn reasons(
         ),
         CertificationLevel::None => {}
     }
-    let distance = candidate.distance_km.map(words::distance);
-    match (candidate.reach, candidate.mode, distance) {
+    let distance = found.distance_km.map(words::distance);
+    match (found.reach, found.mode, distance) {
         (Reach::BeyondRadius, CareMode::HomeVisit, Some(distance)) => reasons.push(format!(
             "Visits you at home, {distance} away: farther than the {} you asked for.",
             words::kilometres(request.radius.kilometres())
@@ -783,7 +807,7 @@ fn reasons(
         (_, CareMode::VirtualGroup, None) => {
             reasons.push("Meets online, open to you wherever you live.".to_owned())
         }
-        (_, _, None) => match (&request.region, scored.care_type.needs_state_licence()) {
+        (_, _, None) => match (&request.region, found.care_type.needs_state_licence()) {
             (Some(region), true) => reasons.push(format!(
                 "Sees you by telehealth, licensed in {}.",
                 region.as_str()
@@ -791,17 +815,17 @@ fn reasons(
             _ => reasons.push("Sees you by telehealth, wherever you live.".to_owned()),
         },
     }
-    if candidate.also_remote && candidate.distance_km.is_some() {
+    if facts.also_remote && found.distance_km.is_some() {
         reasons.push("Also offers telehealth or online sessions.".to_owned());
     }
     let payer = request
         .insurance
         .as_ref()
         .map(|insurance| insurance.payer.as_str());
-    match (scored.payment_fit, payer) {
+    match (found.payment_fit, payer) {
         (PaymentFit::InNetwork, Some(payer)) => {
             reasons.push(format!("In network with {payer}."));
-            if scored.care_type == CareType::LactationConsulting {
+            if found.care_type == CareType::LactationConsulting {
                 reasons.push("Lactation support is covered without cost sharing under the ACA women's preventive services.".to_owned());
             }
         }
@@ -815,7 +839,7 @@ fn reasons(
         (PaymentFit::FsaHsaWithLetterOfMedicalNecessity, _) => reasons.push(
             "You can pay with your FSA or HSA with a letter of medical necessity.".to_owned(),
         ),
-        _ => match summary.self_pay_rate_usd {
+        _ => match facts.self_pay_rate_usd {
             Some(0) => reasons.push("Free of charge.".to_owned()),
             Some(rate) => reasons.push(format!("Self-pay: ${rate} a visit.")),
             None => reasons.push("Self-pay.".to_owned()),
@@ -829,36 +853,31 @@ fn reasons(
             .collect();
         reasons.push(format!("Speaks {}.", words::join_with_or(&spoken)));
     }
-    if scored.breakdown.text > 0.0 {
+    if found.breakdown.text > 0.0 {
         reasons.push("Matches the words you searched for.".to_owned());
     }
     reasons
 }
 
 /// What she should know before booking.
-fn notes(
-    plan: &CarePlan,
-    candidate: &Candidate,
-    scored: &Scored,
-    request: &MatchRequest,
-) -> Vec<String> {
+fn notes(found: &ProviderMatch, plan: &CarePlan, request: &MatchRequest) -> Vec<String> {
     let mut notes: Vec<String> = plan
-        .cautions_for(scored.care_type)
+        .cautions_for(found.care_type)
         .map(|caution| caution.reason.clone())
         .collect();
-    if scored.referral_missing {
+    if found.facts.referral_missing {
         notes.push(
             "This provider requires a referral: ask your OB/GYN for a referral before booking."
                 .to_owned(),
         );
     }
-    if scored.payment_fit == PaymentFit::FsaHsaWithLetterOfMedicalNecessity {
+    if found.payment_fit == PaymentFit::FsaHsaWithLetterOfMedicalNecessity {
         notes.push(format!(
             "To pay for {} with your FSA or HSA you need a letter of medical necessity from your doctor (IRS Publication 502).",
-            scored.care_type.label()
+            found.care_type.label()
         ));
     }
-    if candidate.reach == Reach::BeyondRadius {
+    if found.reach == Reach::BeyondRadius {
         notes.push(format!(
             "Beyond the {} you asked for.",
             words::kilometres(request.radius.kilometres())

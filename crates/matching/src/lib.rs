@@ -18,7 +18,7 @@ pub use config::{
     AvailabilityScores, CertificationScores, ComponentWeights, DistanceDecay, PaymentScores,
     PriorityWeights, RankingConfig,
 };
-pub use engine::Engine;
+pub use engine::{Engine, write_words};
 pub use error::MatchingError;
-pub use results::{CareTeam, CareTeamMember, MatchResults, ProviderMatch, SearchArea};
+pub use results::{CareTeam, CareTeamMember, MatchFacts, MatchResults, ProviderMatch, SearchArea};
 pub use scoring::ScoreBreakdown;

@@ -1,7 +1,7 @@
 //! What the engine answers: plain Rust types, no GraphQL. The API maps them to the contract.
 
 use carematch_domain::{CareMode, CarePlan, CareType, PaymentFit, ProviderId};
-use carematch_search::Reach;
+use carematch_search::{CertificationLevel, Reach, SymptomSet};
 
 use crate::scoring::ScoreBreakdown;
 
@@ -24,10 +24,28 @@ pub struct ProviderMatch {
     pub reach: Reach,
     /// Offered only because too few were found inside her radius.
     pub beyond_radius: bool,
-    /// Why it ranks here, in plain words.
+    /// Why it ranks here, in plain words. Empty in a list from [`crate::Engine::rank`] until
+    /// [`crate::write_words`] writes them.
     pub reasons: Vec<String>,
     /// What she should know before booking: clearance, referral, letter of medical necessity.
     pub notes: Vec<String>,
+    /// What the reasons and notes are written from.
+    pub facts: MatchFacts,
+}
+
+/// The provider facts behind a match's words, kept with the ranked list so the words can be
+/// written for the page she is shown only: a list holds up to 200 matches and a page 10 to 50,
+/// and writing every match's sentences was a tenth of a request's time.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MatchFacts {
+    /// Her symptoms (relevant to the matched care type) that this provider treats.
+    pub treated: SymptomSet,
+    pub certification: CertificationLevel,
+    pub self_pay_rate_usd: Option<u32>,
+    /// A nearby provider she could also see by telehealth or online.
+    pub also_remote: bool,
+    /// The provider requires a referral she does not have.
+    pub referral_missing: bool,
 }
 
 /// What the search covered, and what to tell her about it.

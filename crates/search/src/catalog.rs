@@ -37,7 +37,9 @@ pub const STRONGEST_CREDENTIALS: &[&str] = &["IBCLC"];
 
 /// The best certification a provider holds, in the care guide's order (section 4): perinatal
 /// above general, verified above self-reported, and a named strongest credential above all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum CertificationLevel {
     None,
     GeneralSelfReported,

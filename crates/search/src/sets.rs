@@ -6,7 +6,9 @@ use carematch_domain::{CareMode, CareType, Symptom};
 macro_rules! bit_set {
     ($(#[$meta:meta])* $name:ident, $item:ty, $bits:ty) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+        #[derive(
+            Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+        )]
         pub struct $name($bits);
 
         impl $name {

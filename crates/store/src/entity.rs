@@ -1,8 +1,8 @@
 //! sea-orm entities, one module per table. They are the crate's private view of the schema
 //! that `migration` creates; nothing here is public, so sea-orm types never leave the crate.
 //!
-//! Provider tables' models derive `Serialize` for the PostgreSQL bulk path, which sends a
-//! batch of rows as one JSON parameter.
+//! Provider and match-log tables' models derive `Serialize` for the PostgreSQL bulk path,
+//! which sends a batch of rows as one JSON parameter.
 //!
 //! Relations are not declared: reads hydrate providers from `providers.document`, and the
 //! foreign keys live in the migrations, so the entities only need columns.
@@ -181,7 +181,7 @@ pub(crate) mod store_state {
 pub(crate) mod match_logs {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "match_logs")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
@@ -218,7 +218,7 @@ pub(crate) mod match_logs {
 pub(crate) mod match_log_results {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
     #[sea_orm(table_name = "match_log_results")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]

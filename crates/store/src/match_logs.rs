@@ -11,7 +11,7 @@ use carematch_domain::{
     BirthType, CareMode, CareType, MatchOutcome, PaymentFit, ProviderId, Symptom, WarningSign,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::entity::{audit_log, match_log_results, match_logs, match_outcomes};
 use crate::error::is_foreign_key_violation;
-use crate::providers::insert_all;
+use crate::providers::{OnDuplicate, Record, insert_rows};
 use crate::{Store, StoreError};
 
 /// One `matchProviders` or `careTeam` request, de-identified.
@@ -108,6 +108,50 @@ pub struct ExportCursor {
     pub id: Uuid,
 }
 
+/// Columns of `match_logs` and their PostgreSQL types, for the bulk insert.
+const MATCH_LOG_RECORD: Record = &[
+    ("id", "uuid"),
+    ("week_start", "date"),
+    ("state", "text"),
+    ("postal_prefix", "text"),
+    ("radius_km", "double precision"),
+    ("care_types_recommended", "text"),
+    ("care_types_requested", "text"),
+    ("symptoms", "text"),
+    ("warning_signs", "text"),
+    ("birth_type", "text"),
+    ("weeks_postpartum_bucket", "text"),
+    ("payer", "text"),
+    ("has_fsa_or_hsa", "boolean"),
+    ("has_referral", "boolean"),
+    ("languages", "text"),
+    ("modes", "text"),
+    ("text_given", "boolean"),
+    ("result_count", "integer"),
+    ("results_within_radius", "integer"),
+    ("radius_widened", "boolean"),
+    ("cache_hit", "boolean"),
+    ("latency_ms", "double precision"),
+    ("client_name", "text"),
+    ("client_version", "text"),
+    ("operation", "text"),
+];
+
+const MATCH_LOG_RESULT_RECORD: Record = &[
+    ("match_id", "uuid"),
+    ("rank", "integer"),
+    ("provider_id", "uuid"),
+    ("score", "double precision"),
+    ("need_fit", "double precision"),
+    ("distance", "double precision"),
+    ("certification", "double precision"),
+    ("payment", "double precision"),
+    ("availability", "double precision"),
+    ("text", "double precision"),
+    ("payment_fit", "text"),
+    ("beyond_radius", "boolean"),
+];
+
 /// The tables that hold match logs, in the order a privacy audit reads them.
 pub const MATCH_LOG_TABLES: [&str; 3] = ["match_logs", "match_log_results", "match_outcomes"];
 
@@ -130,8 +174,8 @@ impl Store {
         if records.is_empty() {
             return Ok(0);
         }
-        let logs: Vec<match_logs::ActiveModel> = records.iter().map(log_row).collect();
-        let results: Vec<match_log_results::ActiveModel> = records
+        let logs: Vec<match_logs::Model> = records.iter().map(log_row).collect();
+        let results: Vec<match_log_results::Model> = records
             .iter()
             .flat_map(|record| {
                 record
@@ -141,27 +185,20 @@ impl Store {
             })
             .collect();
         let transaction = self.connection.begin().await?;
-        let inserted = insert_all(
+        let inserted = insert_rows(
             &transaction,
             logs,
-            Some(
-                OnConflict::column(match_logs::Column::Id)
-                    .do_nothing()
-                    .to_owned(),
-            ),
+            MATCH_LOG_RECORD,
+            OnDuplicate::Skip { key: &["id"] },
         )
         .await?;
-        insert_all(
+        insert_rows(
             &transaction,
             results,
-            Some(
-                OnConflict::columns([
-                    match_log_results::Column::MatchId,
-                    match_log_results::Column::Rank,
-                ])
-                .do_nothing()
-                .to_owned(),
-            ),
+            MATCH_LOG_RESULT_RECORD,
+            OnDuplicate::Skip {
+                key: &["match_id", "rank"],
+            },
         )
         .await?;
         transaction.commit().await?;
@@ -468,57 +505,57 @@ where
         })
 }
 
-fn log_row(record: &MatchLogRecord) -> match_logs::ActiveModel {
-    match_logs::ActiveModel {
-        id: Set(record.id),
-        week_start: Set(record.week_start),
-        state: Set(record.state.clone()),
-        postal_prefix: Set(record.postal_prefix.clone()),
-        radius_km: Set(record.radius_km),
-        care_types_recommended: Set(join_codes(&record.care_types_recommended, CareType::code)),
-        care_types_requested: Set(join_codes(&record.care_types_requested, CareType::code)),
-        symptoms: Set(join_codes(&record.symptoms, Symptom::code)),
-        warning_signs: Set(join_codes(&record.warning_signs, WarningSign::code)),
-        birth_type: Set(record
+fn log_row(record: &MatchLogRecord) -> match_logs::Model {
+    match_logs::Model {
+        id: record.id,
+        week_start: record.week_start,
+        state: record.state.clone(),
+        postal_prefix: record.postal_prefix.clone(),
+        radius_km: record.radius_km,
+        care_types_recommended: join_codes(&record.care_types_recommended, CareType::code),
+        care_types_requested: join_codes(&record.care_types_requested, CareType::code),
+        symptoms: join_codes(&record.symptoms, Symptom::code),
+        warning_signs: join_codes(&record.warning_signs, WarningSign::code),
+        birth_type: record
             .birth_type
-            .map(|birth_type| birth_type.code().to_owned())),
-        weeks_postpartum_bucket: Set(record.weeks_postpartum_bucket.clone()),
-        payer: Set(record.payer.clone()),
-        has_fsa_or_hsa: Set(record.has_fsa_or_hsa),
-        has_referral: Set(record.has_referral),
-        languages: Set(record
+            .map(|birth_type| birth_type.code().to_owned()),
+        weeks_postpartum_bucket: record.weeks_postpartum_bucket.clone(),
+        payer: record.payer.clone(),
+        has_fsa_or_hsa: record.has_fsa_or_hsa,
+        has_referral: record.has_referral,
+        languages: record
             .languages
             .iter()
             .map(|language| language.replace(',', " "))
             .collect::<Vec<_>>()
-            .join(",")),
-        modes: Set(join_codes(&record.modes, CareMode::code)),
-        text_given: Set(record.text_given),
-        result_count: Set(i32::try_from(record.result_count).unwrap_or(i32::MAX)),
-        results_within_radius: Set(i32::try_from(record.results_within_radius).unwrap_or(i32::MAX)),
-        radius_widened: Set(record.radius_widened),
-        cache_hit: Set(record.cache_hit),
-        latency_ms: Set(record.latency_ms),
-        client_name: Set(record.client_name.clone()),
-        client_version: Set(record.client_version.clone()),
-        operation: Set(record.operation.clone()),
+            .join(","),
+        modes: join_codes(&record.modes, CareMode::code),
+        text_given: record.text_given,
+        result_count: i32::try_from(record.result_count).unwrap_or(i32::MAX),
+        results_within_radius: i32::try_from(record.results_within_radius).unwrap_or(i32::MAX),
+        radius_widened: record.radius_widened,
+        cache_hit: record.cache_hit,
+        latency_ms: record.latency_ms,
+        client_name: record.client_name.clone(),
+        client_version: record.client_version.clone(),
+        operation: record.operation.clone(),
     }
 }
 
-fn result_row(match_id: Uuid, result: &MatchLogResultRecord) -> match_log_results::ActiveModel {
-    match_log_results::ActiveModel {
-        match_id: Set(match_id),
-        rank: Set(i32::try_from(result.rank).unwrap_or(i32::MAX)),
-        provider_id: Set(result.provider_id.as_uuid()),
-        score: Set(result.score),
-        need_fit: Set(result.need_fit),
-        distance: Set(result.distance),
-        certification: Set(result.certification),
-        payment: Set(result.payment),
-        availability: Set(result.availability),
-        text: Set(result.text),
-        payment_fit: Set(result.payment_fit.code().to_owned()),
-        beyond_radius: Set(result.beyond_radius),
+fn result_row(match_id: Uuid, result: &MatchLogResultRecord) -> match_log_results::Model {
+    match_log_results::Model {
+        match_id,
+        rank: i32::try_from(result.rank).unwrap_or(i32::MAX),
+        provider_id: result.provider_id.as_uuid(),
+        score: result.score,
+        need_fit: result.need_fit,
+        distance: result.distance,
+        certification: result.certification,
+        payment: result.payment,
+        availability: result.availability,
+        text: result.text,
+        payment_fit: result.payment_fit.code().to_owned(),
+        beyond_radius: result.beyond_radius,
     }
 }
 

@@ -157,7 +157,7 @@ impl Store {
             transaction,
             provider_rows,
             PROVIDER_RECORD,
-            Some(Upsert {
+            OnDuplicate::Update(Upsert {
                 key: "id",
                 keep: &["created_at"],
             }),
@@ -533,30 +533,6 @@ async fn delete_children(transaction: &DatabaseTransaction, ids: &[Uuid]) -> Res
     .await
 }
 
-/// Inserts `models` with multi-row statements cut to stay under [`MAX_BIND_PARAMETERS`].
-pub(crate) async fn insert_all<A>(
-    connection: &impl ConnectionTrait,
-    models: Vec<A>,
-    on_conflict: Option<OnConflict>,
-) -> Result<u64, DbErr>
-where
-    A: ActiveModelTrait + Send,
-{
-    let columns = <A::Entity as EntityTrait>::Column::iter().count().max(1);
-    let rows_per_statement = (MAX_BIND_PARAMETERS / columns).max(1);
-    let mut inserted = 0;
-    let mut models = models.into_iter().peekable();
-    while models.peek().is_some() {
-        let chunk: Vec<A> = models.by_ref().take(rows_per_statement).collect();
-        let mut insert = <A::Entity as EntityTrait>::insert_many(chunk);
-        if let Some(on_conflict) = &on_conflict {
-            insert = insert.on_conflict(on_conflict.clone());
-        }
-        inserted += insert.exec_without_returning(connection).await?;
-    }
-    Ok(inserted)
-}
-
 fn provider_row(provider: &Provider, written_at: DateTime<Utc>) -> Result<providers::Model, DbErr> {
     let document = serde_json::to_value(provider.to_draft())
         .map_err(|error| DbErr::Json(error.to_string()))?;
@@ -584,7 +560,7 @@ fn provider_row(provider: &Provider, written_at: DateTime<Utc>) -> Result<provid
 
 /// The columns of each provider table with their PostgreSQL types: the record type of the
 /// PostgreSQL bulk insert, and the column list of the upsert on both backends.
-type Record = &'static [(&'static str, &'static str)];
+pub(crate) type Record = &'static [(&'static str, &'static str)];
 
 const PROVIDER_RECORD: Record = &[
     ("id", "uuid"),
@@ -633,54 +609,74 @@ const LICENSED_REGION_RECORD: Record = &[("provider_id", "uuid"), ("region", "te
 
 /// Rows to be updated rather than refused when `key` already exists; `keep` columns are not
 /// overwritten (e.g. `created_at`).
-struct Upsert {
-    key: &'static str,
-    keep: &'static [&'static str],
+pub(crate) struct Upsert {
+    pub(crate) key: &'static str,
+    pub(crate) keep: &'static [&'static str],
+}
+
+/// What an insert does with a row whose key is already stored.
+pub(crate) enum OnDuplicate {
+    /// The statement fails.
+    Fail,
+    /// The stored row is updated.
+    Update(Upsert),
+    /// The new row is skipped (`key` lists the conflict target's columns).
+    Skip { key: &'static [&'static str] },
+}
+
+impl OnDuplicate {
+    /// The `ON CONFLICT` clause; `excluded` is how the backend spells the proposed row.
+    fn clause(&self, record: Record, excluded: &str) -> String {
+        match self {
+            OnDuplicate::Fail => String::new(),
+            OnDuplicate::Update(upsert) => format!(
+                " ON CONFLICT (\"{}\") DO UPDATE SET {}",
+                upsert.key,
+                record
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .filter(|name| *name != upsert.key && !upsert.keep.contains(name))
+                    .map(|name| format!("\"{name}\" = {excluded}.\"{name}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            OnDuplicate::Skip { key } => format!(
+                " ON CONFLICT ({}) DO NOTHING",
+                key.iter()
+                    .map(|name| format!("\"{name}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
 }
 
 /// Rows per statement on the PostgreSQL bulk path (one JSON parameter each).
 const ROWS_PER_JSON_STATEMENT: usize = 10_000;
 
-/// Inserts rows of one table.
+/// Inserts rows of one table; returns how many were written (skipped duplicates excluded).
 ///
 /// PostgreSQL: a multi-row `VALUES` with thousands of parameters is slow to parse and plan,
 /// and its text changes with the row count, so every batch is prepared anew. Instead the rows
 /// travel as ONE `jsonb` parameter expanded by `jsonb_to_recordset`: the statement text is
 /// constant (prepared once per connection) and planning is trivial. This made batch upserts
 /// several times faster. SQLite parses multi-row `VALUES` fast: see [`insert_values`].
-async fn insert_rows<M, A>(
+pub(crate) async fn insert_rows<M, A>(
     transaction: &DatabaseTransaction,
     rows: Vec<M>,
     record: Record,
-    upsert: Option<Upsert>,
-) -> Result<(), DbErr>
+    on_duplicate: OnDuplicate,
+) -> Result<u64, DbErr>
 where
     M: ModelTrait + IntoActiveModel<A> + serde::Serialize,
     A: ActiveModelTrait<Entity = M::Entity> + Send,
 {
     if rows.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
-    let updated_columns = || {
-        record.iter().map(|(name, _)| *name).filter(|name| {
-            upsert
-                .as_ref()
-                .is_some_and(|upsert| *name != upsert.key && !upsert.keep.contains(name))
-        })
-    };
     let table = M::Entity::default().table_name().to_owned();
     if transaction.get_database_backend() != DbBackend::Postgres {
-        let on_conflict = match &upsert {
-            Some(upsert) => format!(
-                " ON CONFLICT (\"{}\") DO UPDATE SET {}",
-                upsert.key,
-                updated_columns()
-                    .map(|name| format!("\"{name}\" = excluded.\"{name}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => String::new(),
-        };
+        let on_conflict = on_duplicate.clause(record, "excluded");
         return insert_values(transaction, &table, rows, &on_conflict).await;
     }
 
@@ -694,32 +690,24 @@ where
         .map(|(name, sql_type)| format!("\"{name}\" {sql_type}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let on_conflict = match &upsert {
-        Some(upsert) => format!(
-            " ON CONFLICT (\"{}\") DO UPDATE SET {}",
-            upsert.key,
-            updated_columns()
-                .map(|name| format!("\"{name}\" = EXCLUDED.\"{name}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        None => String::new(),
-    };
+    let on_conflict = on_duplicate.clause(record, "EXCLUDED");
     let sql = format!(
         "INSERT INTO \"{table}\" ({columns}) SELECT {columns} \
          FROM jsonb_to_recordset($1) AS row_values({record_type}){on_conflict}"
     );
+    let mut written = 0;
     for chunk in rows.chunks(ROWS_PER_JSON_STATEMENT) {
         let json = serde_json::to_value(chunk).map_err(|error| DbErr::Json(error.to_string()))?;
-        transaction
+        written += transaction
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 sql.clone(),
                 [json.into()],
             ))
-            .await?;
+            .await?
+            .rows_affected();
     }
-    Ok(())
+    Ok(written)
 }
 
 /// SQLite: inserts rows with multi-row `VALUES` statements of as many rows as stay under
@@ -733,7 +721,7 @@ async fn insert_values<M, A>(
     table: &str,
     rows: Vec<M>,
     on_conflict: &str,
-) -> Result<(), DbErr>
+) -> Result<u64, DbErr>
 where
     M: ModelTrait + IntoActiveModel<A>,
     A: ActiveModelTrait<Entity = M::Entity>,
@@ -749,6 +737,7 @@ where
     let row_placeholders = format!("({})", vec!["?"; columns.len()].join(", "));
     let rows_per_statement = (MAX_BIND_PARAMETERS / columns.len().max(1)).max(1);
     let mut full_chunk_sql: Option<String> = None;
+    let mut written = 0;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut values = Vec::with_capacity(rows_per_statement * columns.len());
@@ -775,15 +764,16 @@ where
         } else {
             statement_sql(count)
         };
-        transaction
+        written += transaction
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
                 sql,
                 values,
             ))
-            .await?;
+            .await?
+            .rows_affected();
     }
-    Ok(())
+    Ok(written)
 }
 
 /// The normalized rows of a batch of providers, one vector per child table.
@@ -894,18 +884,54 @@ impl ChildRows {
     }
 
     async fn insert(self, transaction: &DatabaseTransaction) -> Result<(), DbErr> {
-        insert_rows(transaction, self.care_types, CARE_TYPE_RECORD, None).await?;
-        insert_rows(transaction, self.certifications, CERTIFICATION_RECORD, None).await?;
-        insert_rows(transaction, self.locations, LOCATION_RECORD, None).await?;
-        insert_rows(transaction, self.insurance, INSURANCE_RECORD, None).await?;
-        insert_rows(transaction, self.symptoms, SYMPTOM_RECORD, None).await?;
-        insert_rows(transaction, self.modes, MODE_RECORD, None).await?;
-        insert_rows(transaction, self.languages, LANGUAGE_RECORD, None).await?;
+        insert_rows(
+            transaction,
+            self.care_types,
+            CARE_TYPE_RECORD,
+            OnDuplicate::Fail,
+        )
+        .await?;
+        insert_rows(
+            transaction,
+            self.certifications,
+            CERTIFICATION_RECORD,
+            OnDuplicate::Fail,
+        )
+        .await?;
+        insert_rows(
+            transaction,
+            self.locations,
+            LOCATION_RECORD,
+            OnDuplicate::Fail,
+        )
+        .await?;
+        insert_rows(
+            transaction,
+            self.insurance,
+            INSURANCE_RECORD,
+            OnDuplicate::Fail,
+        )
+        .await?;
+        insert_rows(
+            transaction,
+            self.symptoms,
+            SYMPTOM_RECORD,
+            OnDuplicate::Fail,
+        )
+        .await?;
+        insert_rows(transaction, self.modes, MODE_RECORD, OnDuplicate::Fail).await?;
+        insert_rows(
+            transaction,
+            self.languages,
+            LANGUAGE_RECORD,
+            OnDuplicate::Fail,
+        )
+        .await?;
         insert_rows(
             transaction,
             self.licensed_regions,
             LICENSED_REGION_RECORD,
-            None,
+            OnDuplicate::Fail,
         )
         .await?;
         Ok(())

@@ -106,7 +106,7 @@ fn match_logs(count: usize) -> Vec<MatchLogRecord> {
             client_name: Some("web".into()),
             client_version: Some("1.0.0".into()),
             operation: "matchProviders".into(),
-            results: (1..=10)
+            results: (1..=20)
                 .map(|rank| MatchLogResultRecord {
                     rank,
                     provider_id: support::provider_id(u128::from(rank)),
@@ -126,7 +126,7 @@ fn match_logs(count: usize) -> Vec<MatchLogRecord> {
 }
 
 async fn measure_match_logs(ctx: TestContext) {
-    const WRITER_BATCH: usize = 500;
+    const WRITER_BATCH: usize = 2_000;
     let count: usize = std::env::var("THROUGHPUT_MATCH_LOGS")
         .ok()
         .and_then(|text| text.parse().ok())
@@ -139,7 +139,7 @@ async fn measure_match_logs(ctx: TestContext) {
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{backend} match logs: {count} (10 results each) in batches of {WRITER_BATCH} in {seconds:.2} s = {:.0} logs/s",
+        "{backend} match logs: {count} (20 results each) in batches of {WRITER_BATCH} in {seconds:.2} s = {:.0} logs/s",
         count as f64 / seconds
     );
     assert_eq!(

@@ -10,3 +10,4 @@ mod index_updates;
 mod ranking_rules;
 mod scenarios;
 mod support;
+mod words;
