@@ -110,6 +110,9 @@ async fn a_repeated_request_is_a_hit_with_the_same_answer_and_spellings_share_it
     // Every answer served, replayed or not, is logged once under its own match id.
     // (The writer commits in the background: wait for it.)
     let store = app.store().await;
+    let first_id = first["data"]["matchProviders"]["matchId"].as_str().unwrap();
+    let first_id = uuid::Uuid::parse_str(first_id).unwrap();
+    let mut first_results = None;
     for (body, cache_hit) in [(&first, false), (&again, true), (&third, true)] {
         let id = body["data"]["matchProviders"]["matchId"].as_str().unwrap();
         let id = uuid::Uuid::parse_str(id).unwrap();
@@ -123,6 +126,11 @@ async fn a_repeated_request_is_a_hit_with_the_same_answer_and_spellings_share_it
         };
         assert_eq!(record.cache_hit, cache_hit, "{id}");
         assert_eq!(record.results.len(), 3);
+        // A replay points at the answer it repeats (its results are read from there, not
+        // stored again).
+        assert_eq!(record.replay_of, cache_hit.then_some(first_id), "{id}");
+        let results = first_results.get_or_insert_with(|| record.results.clone());
+        assert_eq!(&record.results, results, "{id}");
     }
     app.stop().await;
 }

@@ -66,6 +66,7 @@ fn log(id: u128, results: Vec<MatchLogResultRecord>) -> MatchLogRecord {
         client_name: Some("web".into()),
         client_version: None,
         operation: "matchProviders".into(),
+        replay_of: None,
         results,
     }
 }

@@ -173,6 +173,7 @@ pub fn deidentified_record(
         client_name: served.client.name,
         client_version: served.client.version,
         operation: served.operation.to_owned(),
+        replay_of: None,
         results: results
             .iter()
             .map(|(rank, found)| MatchLogResultRecord {
@@ -636,6 +637,7 @@ mod tests {
             client_name: None,
             client_version: None,
             operation: "matchProviders".into(),
+            replay_of: None,
             results: Vec::new(),
         }
     }

@@ -70,11 +70,17 @@ impl ResponseCache {
     }
 
     pub(crate) async fn insert(&self, key: [u8; 32], body: String, capture: &MatchLogCapture) {
+        // A replay's log points at these records' results instead of copying them.
         let records = capture
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+            .iter()
+            .map(|record| MatchLogRecord {
+                results: Vec::new(),
+                ..record.clone()
+            })
+            .collect();
         self.entries
             .insert(key, Arc::new(Replay { body, records }))
             .await;
@@ -122,6 +128,7 @@ impl Replay {
         let today = chrono::Utc::now().date_naive();
         for original in &self.records {
             let mut record = original.clone();
+            record.replay_of = Some(original.id);
             record.id = uuid::Uuid::new_v4();
             record.week_start = crate::match_log::week_start(today);
             record.cache_hit = true;

@@ -210,6 +210,7 @@ pub(crate) mod match_logs {
         pub client_name: Option<String>,
         pub client_version: Option<String>,
         pub operation: String,
+        pub replay_of: Option<Uuid>,
     }
 
     no_relations!();

@@ -5,6 +5,7 @@
 //! PostgreSQL and DuckDB read them alike. Deciding what is safe to log (week, not date; postal
 //! prefix, not code) is the caller's job: these records carry only what they are given.
 
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use carematch_domain::{
@@ -62,6 +63,10 @@ pub struct MatchLogRecord {
     pub client_version: Option<String>,
     /// `matchProviders` or `careTeam`.
     pub operation: String,
+    /// Set when this answer was replayed from the response cache: the logged match whose
+    /// answer it repeats, whose results are this match's results. Its own `results` are not
+    /// stored then; reads return the replayed match's.
+    pub replay_of: Option<Uuid>,
     /// The returned providers, one per rank.
     pub results: Vec<MatchLogResultRecord>,
 }
@@ -135,6 +140,7 @@ const MATCH_LOG_RECORD: Record = &[
     ("client_name", "text"),
     ("client_version", "text"),
     ("operation", "text"),
+    ("replay_of", "uuid"),
 ];
 
 const MATCH_LOG_RESULT_RECORD: Record = &[
@@ -177,6 +183,7 @@ impl Store {
         let logs: Vec<match_logs::Model> = records.iter().map(log_row).collect();
         let results: Vec<match_log_results::Model> = records
             .iter()
+            .filter(|record| record.replay_of.is_none())
             .flat_map(|record| {
                 record
                     .results
@@ -221,7 +228,7 @@ impl Store {
             return Ok(None);
         };
         let results = match_log_results::Entity::find()
-            .filter(match_log_results::Column::MatchId.eq(id))
+            .filter(match_log_results::Column::MatchId.eq(log.replay_of.unwrap_or(id)))
             .order_by_asc(match_log_results::Column::Rank)
             .all(&self.connection)
             .await?;
@@ -315,28 +322,40 @@ impl Store {
                 id: last.id,
             });
         let ids: Vec<Uuid> = logs.iter().map(|log| log.id).collect();
-        let mut results = match_log_results::Entity::find()
-            .filter(match_log_results::Column::MatchId.is_in(ids.clone()))
+        // A replay's results are those of the match it replays (often on the same page).
+        let result_ids: HashSet<Uuid> = logs
+            .iter()
+            .map(|log| log.replay_of.unwrap_or(log.id))
+            .collect();
+        let mut results_by_match: HashMap<Uuid, Vec<match_log_results::Model>> = HashMap::new();
+        for row in match_log_results::Entity::find()
+            .filter(match_log_results::Column::MatchId.is_in(result_ids))
             .order_by_asc(match_log_results::Column::MatchId)
             .order_by_asc(match_log_results::Column::Rank)
             .all(&self.connection)
-            .await?;
-        let mut outcomes = match_outcomes::Entity::find()
+            .await?
+        {
+            results_by_match.entry(row.match_id).or_default().push(row);
+        }
+        let mut outcomes_by_match: HashMap<Uuid, Vec<match_outcomes::Model>> = HashMap::new();
+        for row in match_outcomes::Entity::find()
             .filter(match_outcomes::Column::MatchId.is_in(ids))
             .order_by_asc(match_outcomes::Column::RecordedWeek)
             .order_by_asc(match_outcomes::Column::Id)
             .all(&self.connection)
-            .await?;
+            .await?
+        {
+            outcomes_by_match.entry(row.match_id).or_default().push(row);
+        }
         let mut exported = Vec::with_capacity(logs.len());
         for log in logs {
-            let id = log.id;
-            let (mine, rest): (Vec<_>, Vec<_>) =
-                results.into_iter().partition(|row| row.match_id == id);
-            results = rest;
-            let (my_outcomes, rest): (Vec<_>, Vec<_>) =
-                outcomes.into_iter().partition(|row| row.match_id == id);
-            outcomes = rest;
-            let outcomes = my_outcomes
+            let results = results_by_match
+                .get(&log.replay_of.unwrap_or(log.id))
+                .cloned()
+                .unwrap_or_default();
+            let outcomes = outcomes_by_match
+                .remove(&log.id)
+                .unwrap_or_default()
                 .into_iter()
                 .map(|row| {
                     Ok(MatchOutcomeRecord {
@@ -349,7 +368,7 @@ impl Store {
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             exported.push(ExportedMatch {
-                log: log_record(log, mine)?,
+                log: log_record(log, results)?,
                 outcomes,
             });
         }
@@ -359,24 +378,36 @@ impl Store {
     /// Deletes the matches whose week started before `cutoff`, with their results and
     /// outcomes, in one transaction. Returns how many matches were deleted.
     pub async fn prune_match_logs(&self, cutoff: NaiveDate) -> Result<u64, StoreError> {
-        let old_ids = || {
+        // Old matches, except one a newer replay still points at (a replay follows its answer
+        // within the cache's time to live, so this keeps an answer a week longer at most).
+        let doomed_ids = || {
             Query::select()
                 .column(match_logs::Column::Id)
                 .from(match_logs::Entity)
                 .and_where(match_logs::Column::WeekStart.lt(cutoff))
+                .and_where(
+                    match_logs::Column::Id.not_in_subquery(
+                        Query::select()
+                            .column(match_logs::Column::ReplayOf)
+                            .from(match_logs::Entity)
+                            .and_where(match_logs::Column::ReplayOf.is_not_null())
+                            .and_where(match_logs::Column::WeekStart.gte(cutoff))
+                            .to_owned(),
+                    ),
+                )
                 .to_owned()
         };
         let transaction = self.connection.begin().await?;
         match_outcomes::Entity::delete_many()
-            .filter(match_outcomes::Column::MatchId.in_subquery(old_ids()))
+            .filter(match_outcomes::Column::MatchId.in_subquery(doomed_ids()))
             .exec(&transaction)
             .await?;
         match_log_results::Entity::delete_many()
-            .filter(match_log_results::Column::MatchId.in_subquery(old_ids()))
+            .filter(match_log_results::Column::MatchId.in_subquery(doomed_ids()))
             .exec(&transaction)
             .await?;
         let deleted = match_logs::Entity::delete_many()
-            .filter(match_logs::Column::WeekStart.lt(cutoff))
+            .filter(match_logs::Column::Id.in_subquery(doomed_ids()))
             .exec(&transaction)
             .await?
             .rows_affected;
@@ -539,6 +570,7 @@ fn log_row(record: &MatchLogRecord) -> match_logs::Model {
         client_name: record.client_name.clone(),
         client_version: record.client_version.clone(),
         operation: record.operation.clone(),
+        replay_of: record.replay_of,
     }
 }
 
@@ -617,6 +649,7 @@ fn log_record(
         client_name: log.client_name,
         client_version: log.client_version,
         operation: log.operation,
+        replay_of: log.replay_of,
         results,
     })
 }

@@ -43,6 +43,7 @@ store_test_suite!(
     an_export_pages_through_every_match_once_with_its_results_and_outcomes,
     pruning_deletes_old_matches_with_their_results_and_outcomes_and_keeps_the_rest,
     every_log_table_reads_back_as_json_objects_with_every_column,
+    a_replay_reads_the_results_of_the_answer_it_repeats_and_pruning_keeps_that_answer,
     a_bulk_load_into_an_empty_database_defers_the_child_indexes_and_rebuilds_them_as_migrated,
     a_bulk_load_writes_the_same_rows_as_upserts,
     a_failing_bulk_load_keeps_the_batches_before_it_and_leaves_the_indexes_in_place,
@@ -56,7 +57,7 @@ async fn migrating_twice_is_idempotent_and_keeps_the_data(ctx: TestContext) {
     ctx.store.migrate().await.unwrap();
     assert_eq!(ctx.store.count_providers().await.unwrap(), 1);
     assert_eq!(ctx.store.data_generation().await.unwrap(), 1);
-    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM seaql_migrations").await, 3);
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM seaql_migrations").await, 4);
 }
 
 async fn an_upsert_creates_then_updates_and_replaces_child_rows(ctx: TestContext) {
@@ -438,6 +439,7 @@ fn match_log(id: u128, week: NaiveDate) -> MatchLogRecord {
         client_name: Some("web".into()),
         client_version: Some("1.2.3".into()),
         operation: "matchProviders".into(),
+        replay_of: None,
         results: vec![
             MatchLogResultRecord {
                 rank: 1,
@@ -739,6 +741,95 @@ async fn pruning_deletes_old_matches_with_their_results_and_outcomes_and_keeps_t
     assert_eq!(ctx.store.prune_match_logs(week).await.unwrap(), 0);
 }
 
+async fn a_replay_reads_the_results_of_the_answer_it_repeats_and_pruning_keeps_that_answer(
+    ctx: TestContext,
+) {
+    let old_week = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+    let week = old_week + TimeDelta::weeks(1);
+    let original = match_log(1, old_week);
+    let mut replay = match_log(7, week);
+    replay.replay_of = Some(original.id);
+    // Even if given, a replay's own results are not stored: they are the original's.
+    replay.results.truncate(1);
+    ctx.store
+        .insert_match_logs(&[original.clone(), replay.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM match_log_results").await,
+        2
+    );
+    let read = ctx.store.get_match_log(replay.id).await.unwrap().unwrap();
+    assert_eq!(read.replay_of, Some(original.id));
+    assert_eq!(read.results, original.results);
+
+    // Outcomes belong to the match she was served; the views count the replay's results.
+    ctx.store
+        .insert_match_outcome(&MatchOutcomeRecord {
+            id: uuid::Uuid::from_u128(20),
+            match_id: replay.id,
+            provider_id: provider_id(1),
+            outcome: MatchOutcome::Contacted,
+            recorded_week: week,
+        })
+        .await
+        .unwrap();
+    let rank_one = |column: &str| {
+        format!(
+            "SELECT {column} FROM match_rank_outcomes \
+             WHERE operation = 'matchProviders' AND rank = 1"
+        )
+    };
+    assert_eq!(ctx.scalar(&rank_one("shown")).await, 2);
+    assert_eq!(ctx.scalar(&rank_one("contacted")).await, 1);
+    assert_eq!(
+        ctx.scalar(
+            "SELECT results FROM match_payment_fit_mix WHERE week_start = '2026-11-23' \
+             AND payment_fit = 'IN_NETWORK'"
+        )
+        .await,
+        1
+    );
+    let (exported, _) = ctx
+        .store
+        .export_match_logs(old_week, week, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(exported.len(), 2);
+    assert!(
+        exported
+            .iter()
+            .all(|found| found.log.results == original.results)
+    );
+    assert_eq!(exported[1].outcomes.len(), 1);
+
+    // The original is older than the cutoff, but the newer replay still reads its results.
+    assert_eq!(ctx.store.prune_match_logs(week).await.unwrap(), 0);
+    assert_eq!(
+        ctx.store
+            .get_match_log(replay.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .results,
+        original.results
+    );
+    // Past both, everything goes.
+    assert_eq!(
+        ctx.store
+            .prune_match_logs(week + TimeDelta::weeks(1))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM match_logs").await, 0);
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM match_log_results").await,
+        0
+    );
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM match_outcomes").await, 0);
+}
+
 async fn every_log_table_reads_back_as_json_objects_with_every_column(ctx: TestContext) {
     let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     seed_view_fixture(&ctx, week).await;
@@ -749,7 +840,7 @@ async fn every_log_table_reads_back_as_json_objects_with_every_column(ctx: TestC
         .unwrap();
     assert_eq!(logs.len(), 2);
     assert_eq!(logs[0]["postal_prefix"], "972");
-    assert_eq!(logs[0].as_object().unwrap().len(), 25, "{}", logs[0]);
+    assert_eq!(logs[0].as_object().unwrap().len(), 26, "{}", logs[0]);
     let results = ctx
         .store
         .match_log_table_as_json("match_log_results")

@@ -106,6 +106,7 @@ fn match_logs(count: usize) -> Vec<MatchLogRecord> {
             client_name: Some("web".into()),
             client_version: Some("1.0.0".into()),
             operation: "matchProviders".into(),
+            replay_of: None,
             results: (1..=20)
                 .map(|rank| MatchLogResultRecord {
                     rank,
