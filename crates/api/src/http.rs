@@ -714,7 +714,7 @@ async fn execute_graphql(
         );
         return response;
     }
-    let replayable = replay_key.is_some() && crate::replay::is_replayable(&request);
+    let replayable = replay_key.is_some() && state.responses.is_replayable(&request);
     let capture = crate::match_log::MatchLogCapture::default();
     let mut request = with_request_data(state, headers, request);
     if replayable {

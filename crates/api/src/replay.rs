@@ -30,7 +30,14 @@ pub(crate) struct Replay {
 
 pub(crate) struct ResponseCache {
     entries: Cache<[u8; 32], Arc<Replay>>,
+    /// Whether a document (operation name, with its length in front so no two split alike,
+    /// and query text) is replayable: deciding parses it, and clients send the same few
+    /// documents with new variables.
+    replayable: moka::sync::Cache<String, bool>,
 }
+
+/// Documents whose replayability is remembered.
+const REMEMBERED_DOCUMENTS: u64 = 1_024;
 
 impl ResponseCache {
     pub(crate) fn new(ttl: Duration, capacity_bytes: u64) -> Self {
@@ -43,7 +50,20 @@ impl ResponseCache {
                 })
                 .time_to_live(ttl)
                 .build(),
+            replayable: moka::sync::Cache::new(REMEMBERED_DOCUMENTS),
         }
+    }
+
+    /// [`is_replayable`], remembered per document.
+    pub(crate) fn is_replayable(&self, request: &async_graphql::Request) -> bool {
+        let operation = request.operation_name.as_deref().unwrap_or("");
+        let document = format!("{}:{operation}{}", operation.len(), request.query);
+        if let Some(known) = self.replayable.get(&document) {
+            return known;
+        }
+        let replayable = is_replayable(request);
+        self.replayable.insert(document, replayable);
+        replayable
     }
 
     /// The key of a request, or `None` when its answer must not be replayed.
@@ -151,6 +171,20 @@ mod tests {
 
     fn request(query: &str) -> async_graphql::Request {
         async_graphql::Request::new(query)
+    }
+
+    #[test]
+    fn the_remembered_decision_is_per_operation_and_document() {
+        let cache = ResponseCache::new(Duration::from_secs(60), 1 << 20);
+        let mut named = request("query A { __typename } mutation B { deleteProvider(id: \"x\") }");
+        for (operation, replayable) in [("A", true), ("B", false), ("A", true), ("B", false)] {
+            named.operation_name = Some(operation.into());
+            assert_eq!(cache.is_replayable(&named), replayable, "{operation}");
+        }
+        let mutation = request("mutation { deleteProvider(id: \"x\") }");
+        assert!(!cache.is_replayable(&mutation));
+        assert!(!cache.is_replayable(&mutation));
+        assert!(cache.is_replayable(&request("{ __typename }")));
     }
 
     #[test]
