@@ -164,7 +164,10 @@ pub struct Match {
     pub beyond_radius: bool,
 }
 
-pub fn to_match(found: matching::ProviderMatch, provider: domain::Provider) -> Match {
+pub fn to_match(
+    found: matching::ProviderMatch,
+    provider: std::sync::Arc<domain::Provider>,
+) -> Match {
     let breakdown = found.breakdown;
     Match {
         rank: i32::try_from(found.rank).unwrap_or(i32::MAX),

@@ -44,16 +44,16 @@ impl ProviderLoader {
 }
 
 impl Loader<domain::ProviderId> for ProviderLoader {
-    type Value = domain::Provider;
+    type Value = Arc<domain::Provider>;
     type Error = Arc<String>;
 
     async fn load(
         &self,
         keys: &[domain::ProviderId],
-    ) -> Result<HashMap<domain::ProviderId, domain::Provider>, Self::Error> {
+    ) -> Result<HashMap<domain::ProviderId, Arc<domain::Provider>>, Self::Error> {
         let index = Arc::clone(&self.index);
         let ids = keys.to_vec();
-        let loaded = tokio::task::spawn_blocking(move || index.get_many(&ids))
+        let loaded = tokio::task::spawn_blocking(move || index.get_many_shared(&ids))
             .await
             .map_err(|error| Arc::new(error.to_string()))?
             .map_err(|error| Arc::new(error.to_string()))?;
@@ -362,7 +362,7 @@ impl QueryRoot {
             .load_one(npi)
             .await
             .map_err(|error| ApiError::internal_message(&error))?;
-        Ok(provider.map(Provider))
+        Ok(provider.map(|provider| Provider(Arc::new(provider))))
     }
 
     /// Federation: resolves `CareListing` references (an interface entity owned by the
@@ -416,7 +416,7 @@ impl MutationRoot {
             .upsert(provider.clone(), &admin.subject)
             .await
         {
-            Ok(_) => Ok(Provider(provider)),
+            Ok(_) => Ok(Provider(Arc::new(provider))),
             Err(crate::directory::DirectoryError::Store(StoreError::NpiConflict { .. })) => {
                 Err(ApiError::BadUserInput {
                     field: "input.npi".into(),

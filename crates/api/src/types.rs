@@ -116,7 +116,7 @@ pub enum UrgencyLevel {
 }
 
 /// A care provider: a person, a practice or a group.
-pub struct Provider(pub domain::Provider);
+pub struct Provider(pub std::sync::Arc<domain::Provider>);
 
 /// Something a mother can book: an interface entity owned by the bookings subgraph
 /// (`interface CareListing @key(fields: "id")`, one implementation per kind of listing). carematch

@@ -372,10 +372,23 @@ impl ProviderIndex {
 
     /// The providers with these ids, in the same order; `None` for an id not indexed.
     pub fn get_many(&self, ids: &[ProviderId]) -> Result<Vec<Option<Provider>>, SearchError> {
+        Ok(self
+            .get_many_shared(ids)?
+            .into_iter()
+            .map(|provider| provider.map(Arc::unwrap_or_clone))
+            .collect())
+    }
+
+    /// [`ProviderIndex::get_many`] without copying: the providers are shared with the index's
+    /// cache of hydrated providers.
+    pub fn get_many_shared(
+        &self,
+        ids: &[ProviderId],
+    ) -> Result<Vec<Option<Arc<Provider>>>, SearchError> {
         let view = self.view();
         ids.iter()
             .map(|id| match view.catalog().slot_of(*id) {
-                Some(slot) => view.provider(slot),
+                Some(slot) => view.provider_shared(slot),
                 None => Ok(None),
             })
             .collect()
@@ -553,6 +566,14 @@ impl IndexView<'_> {
 
     /// The full provider at a slot, from the document store.
     pub fn provider(&self, slot: ProviderSlot) -> Result<Option<Provider>, SearchError> {
+        Ok(self.provider_shared(slot)?.map(Arc::unwrap_or_clone))
+    }
+
+    /// The provider in `slot`, shared with the cache of hydrated providers.
+    pub fn provider_shared(
+        &self,
+        slot: ProviderSlot,
+    ) -> Result<Option<Arc<Provider>>, SearchError> {
         let Some(&packed) = self.state.document_by_slot.get(slot as usize) else {
             return Ok(None);
         };
@@ -560,12 +581,12 @@ impl IndexView<'_> {
             return Ok(None);
         }
         if let Some(provider) = self.state.hydrated.get(&slot) {
-            return Ok(Some(Provider::clone(&provider)));
+            return Ok(Some(provider));
         }
         let address = tantivy::DocAddress::new((packed >> 32) as u32, packed as u32);
         let document: TantivyDocument = self.state.searcher.doc(address)?;
-        let provider = self.index.fields.provider_of(&document)?;
-        self.state.hydrated.insert(slot, Arc::new(provider.clone()));
+        let provider = Arc::new(self.index.fields.provider_of(&document)?);
+        self.state.hydrated.insert(slot, Arc::clone(&provider));
         Ok(Some(provider))
     }
 }
