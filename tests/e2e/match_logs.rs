@@ -293,11 +293,11 @@ async fn every_request_lands_exactly_once_through_a_locked_sqlite_file_and_a_gra
         count(
             &reader,
             "SELECT COUNT(*) FROM match_logs l WHERE result_count > 0 AND NOT EXISTS \
-             (SELECT 1 FROM match_log_results r WHERE r.match_id = l.id)"
+             (SELECT 1 FROM match_log_results r WHERE r.match_id = COALESCE(l.replay_of, l.id))"
         )
         .await,
         0,
-        "every log with results has its result rows"
+        "every log with results has its result rows (a replay: those of the answer it repeats)"
     );
 }
 
