@@ -699,8 +699,7 @@ where
     for chunk in rows.chunks(ROWS_PER_JSON_STATEMENT) {
         // Written straight to text: a `serde_json::Value` tree first cost an allocation per
         // field of every row.
-        let json =
-            serde_json::to_string(chunk).map_err(|error| DbErr::Json(error.to_string()))?;
+        let json = serde_json::to_string(chunk).map_err(|error| DbErr::Json(error.to_string()))?;
         written += transaction
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
