@@ -102,6 +102,13 @@ async fn a_repeated_request_is_a_hit_with_the_same_answer_and_spellings_share_it
         page_two["data"]["matchProviders"]["edges"][0]["node"]["rank"], 4,
         "{page_two}"
     );
+    // Its words are written after the cache, for this page.
+    assert!(
+        page_two["data"]["matchProviders"]["edges"][0]["node"]["reasons"]
+            .as_array()
+            .is_some_and(|reasons| !reasons.is_empty()),
+        "{page_two}"
+    );
 
     // A different request misses.
     let (_, outcome) = match_request(&app, portland(&["URINE_LEAKAGE"])).await;

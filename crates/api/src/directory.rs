@@ -338,15 +338,19 @@ mod tests {
         let asked = |wait: u64| {
             tokio::time::timeout(Duration::from_millis(wait), directory.catch_up_requested())
         };
+        // The event of the latest write, as another replica publishes it.
+        let event_arrives = async |id: ProviderId| {
+            let generation = directory.generation().await.unwrap();
+            directory
+                .apply_change(generation, &[id], &[])
+                .await
+                .unwrap();
+        };
 
         // Another replica writes twice; the first event never arrives.
         store.upsert_provider(&providers[0]).await.unwrap();
         store.upsert_provider(&providers[1]).await.unwrap();
-        let generation = directory.generation().await.unwrap();
-        directory
-            .apply_change(generation, &[providers[1].id], &[])
-            .await
-            .unwrap();
+        event_arrives(providers[1].id).await;
         assert!(asked(1_000).await.is_ok(), "the gap was not noticed");
         assert_eq!(index.get_many(&[providers[0].id]).unwrap(), vec![None]);
         directory.catch_up().await.unwrap();
@@ -357,11 +361,7 @@ mod tests {
 
         // The next event follows on: nothing is asked for.
         store.upsert_provider(&providers[2]).await.unwrap();
-        let generation = directory.generation().await.unwrap();
-        directory
-            .apply_change(generation, &[providers[2].id], &[])
-            .await
-            .unwrap();
+        event_arrives(providers[2].id).await;
         assert!(
             asked(300).await.is_err(),
             "a catch-up was asked for without a gap"

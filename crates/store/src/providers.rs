@@ -658,7 +658,7 @@ const ROWS_PER_JSON_STATEMENT: usize = 10_000;
 ///
 /// PostgreSQL: a multi-row `VALUES` with thousands of parameters is slow to parse and plan,
 /// and its text changes with the row count, so every batch is prepared anew. Instead the rows
-/// travel as ONE `jsonb` parameter expanded by `jsonb_to_recordset`: the statement text is
+/// travel as ONE JSON text parameter, cast to `jsonb` and expanded by `jsonb_to_recordset`: the statement text is
 /// constant (prepared once per connection) and planning is trivial. This made batch upserts
 /// several times faster. SQLite parses multi-row `VALUES` fast: see [`insert_values`].
 pub(crate) async fn insert_rows<M, A>(

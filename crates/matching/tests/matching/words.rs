@@ -1,9 +1,10 @@
-//! `Engine::rank` leaves the words out so the API writes them for the shown page only:
-//! `write_words` on its list must give exactly what `match_providers` gives.
+//! `Engine::rank` leaves the words out so the API writes them for the shown page only, from a
+//! list that went through the ranked-list cache: the facts the words are written from must
+//! survive that round trip, so the words come out as `match_providers` writes them.
 
 use carematch_demo::{DemoConfig, generate_range};
 use carematch_domain::{MatchRequest, MatchRequestDraft};
-use carematch_matching::{Engine, write_words};
+use carematch_matching::{Engine, ProviderMatch, write_words};
 use carematch_postal::PostalCodes;
 use serde_json::json;
 
@@ -13,7 +14,7 @@ fn assert_words_written_later_are_the_same(engine: &Engine, request: &MatchReque
     let input = serde_json::to_string(request).unwrap();
     let request = request.clone();
     let full = engine.match_providers(&request).unwrap();
-    let mut ranked = engine.rank(&request).unwrap();
+    let ranked = engine.rank(&request).unwrap();
     assert!(
         ranked
             .matches
@@ -21,10 +22,17 @@ fn assert_words_written_later_are_the_same(engine: &Engine, request: &MatchReque
             .all(|found| found.reasons.is_empty() && found.notes.is_empty()),
         "rank writes no words: {input}"
     );
-    for found in &mut ranked.matches {
+    assert!(
+        full.matches.iter().all(|found| !found.reasons.is_empty()),
+        "every match of the full answer says why: {input}"
+    );
+    // Through the ranked-list cache's encoding.
+    let encoded = postcard::to_stdvec(&ranked.matches).unwrap();
+    let mut cached: Vec<ProviderMatch> = postcard::from_bytes(&encoded).unwrap();
+    for found in &mut cached {
         write_words(found, &ranked.plan, &request);
     }
-    assert_eq!(ranked, full, "{input}");
+    assert_eq!(cached, full.matches, "{input}");
 }
 
 #[test]
