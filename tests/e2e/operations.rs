@@ -262,6 +262,69 @@ async fn metrics_expose_the_named_series_after_a_few_requests() {
 }
 
 #[tokio::test]
+async fn a_checked_query_runs_without_the_guard_and_a_refused_one_still_gets_its_codes() {
+    let app = spawn_app_with(AppOptions {
+        seed_demo: 30,
+        ..AppOptions::default()
+    })
+    .await;
+    let scrape = || async {
+        app.client
+            .get(format!("{}/metrics", app.base_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let runs = |text: &str, run: &str| {
+        series_value(
+            text,
+            "carematch_graphql_executions_total",
+            &[&format!("run=\"{run}\"")],
+        )
+        .unwrap_or(0.0)
+    };
+    let query = "query PlainMatch($input: MatchInput!) { matchProviders(input: $input, first: 3) { totalCount edges { node { rank provider { id } } } } }";
+    let before = scrape().await;
+    let mut answers = Vec::new();
+    for n in 0..2 {
+        let body = app.graphql(query, match_variables(200 + n)).await;
+        assert!(body["errors"].is_null(), "{body}");
+        answers.push(body);
+    }
+    assert!(
+        answers[0]["data"]["matchProviders"]["edges"]
+            .as_array()
+            .is_some_and(|edges| !edges.is_empty()),
+        "{}",
+        answers[0]
+    );
+    // The same checked document with a variable of the wrong type: refused before running.
+    let refused = app
+        .graphql(
+            query,
+            json!({ "input": { "location": { "postalCode": "97205" }, "radiusKm": "far" } }),
+        )
+        .await;
+    assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+    assert!(refused["data"].is_null(), "{refused}");
+    // A document over a parse-time limit never reaches the plain schema.
+    let aliases: String = (0..40).map(|n| format!("a{n}: __typename ")).collect();
+    let too_many = app.graphql(&format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(error_code(&too_many), Some("TOO_MANY_ALIASES"), "{too_many}");
+    let after = scrape().await;
+    // Other tests share the process's recorder: compare increases.
+    assert!(runs(&after, "plain") >= runs(&before, "plain") + 2.0, "{after}");
+    assert!(
+        runs(&after, "guarded_again") >= runs(&before, "guarded_again") + 1.0,
+        "{after}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_traceparent_is_continued_with_a_new_span_and_a_missing_one_starts_a_trace() {
     let app = spawn_app().await;
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -166,15 +166,23 @@ impl MatchCache {
     {
         let generation = engine.index().generation();
         let key = self.key(kind, request, generation);
+        // The request that ranks keeps its value: decoding it back from the bytes it just
+        // encoded would cost as much as the encoding.
+        let computed: std::sync::Mutex<Option<V>> = std::sync::Mutex::new(None);
         let compute = || {
             let engine = Arc::clone(engine);
             let request = request.clone();
+            let computed = &computed;
             async move {
                 let value = tokio::task::spawn_blocking(move || rank(&engine, &request))
                     .await
                     .map_err(|error| error.to_string())?
                     .map_err(|error| error.to_string())?;
-                postcard::to_stdvec(&value).map_err(|error| error.to_string())
+                let bytes = postcard::to_stdvec(&value).map_err(|error| error.to_string())?;
+                *computed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
+                Ok::<_, String>(bytes)
             }
         };
         let (bytes, outcome) = self
@@ -182,7 +190,13 @@ impl MatchCache {
             .get_or_compute(&key, compute)
             .await
             .map_err(|error| ApiError::internal_message(&error))?;
-        let value = postcard::from_bytes(&bytes).map_err(|error| ApiError::internal(&error))?;
+        let computed = computed
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let value = match computed {
+            Some(value) => value,
+            None => postcard::from_bytes(&bytes).map_err(|error| ApiError::internal(&error))?,
+        };
         Ok((value, outcome, generation))
     }
 }

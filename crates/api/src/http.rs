@@ -111,7 +111,11 @@ impl fmt::Debug for RouterSecret {
 #[derive(Clone)]
 struct RouterState {
     app: AppState,
+    /// With the request guard and tracing: every document it has not checked goes here.
     schema: CarematchSchema,
+    /// Without extensions, for checked queries (`parsed`).
+    plain_schema: CarematchSchema,
+    documents: Arc<crate::parsed::ParsedDocuments>,
     options: Arc<ApiOptions>,
     persisted_queries: Arc<dyn PersistedQueryStore>,
     /// Answers of repeated public match queries, replayed without executing again.
@@ -206,10 +210,16 @@ async fn dispatch(State(state): State<ServiceState>, request: Request) -> Respon
 /// The application: `/graphql` with CORS, compression and the router secret.
 fn application_router(app: AppState, options: ApiOptions) -> Router {
     let schema = crate::schema::build_schema_with(app.clone(), &options);
+    let plain_schema = crate::schema::build_plain_schema(app.clone(), &options);
     let cors = cors_layer(&options.cors_allowed_origins);
     let state = RouterState {
         app,
         schema,
+        plain_schema,
+        documents: Arc::new(crate::parsed::ParsedDocuments::new(
+            options.limits.clone(),
+            options.introspection,
+        )),
         persisted_queries: crate::apq::persisted_query_store(
             options.persisted_queries_capacity,
             options.redis.clone(),
@@ -528,6 +538,14 @@ const REQUEST_ERROR_CODES: &[&str] = &[
 ];
 
 fn graphql_response(response: async_graphql::Response, format: ResponseFormat) -> Response {
+    match serde_json::to_vec(&response) {
+        Ok(body) => respond(&response, body, format),
+        Err(error) => serialization_failed(&error, format),
+    }
+}
+
+/// `response` over HTTP, already serialized as `body`.
+fn respond(response: &async_graphql::Response, body: Vec<u8>, format: ResponseFormat) -> Response {
     let never_executed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|error| {
@@ -546,18 +564,6 @@ fn graphql_response(response: async_graphql::Response, format: ResponseFormat) -
     } else {
         StatusCode::OK
     };
-    let body = match serde_json::to_vec(&response) {
-        Ok(body) => body,
-        Err(error) => {
-            tracing::error!(error = %error, "response serialization failed");
-            return error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                codes::INTERNAL_SERVER_ERROR,
-                "internal error",
-                format,
-            );
-        }
-    };
     let mut http_response = (status, body).into_response();
     let headers = http_response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type(format));
@@ -567,8 +573,18 @@ fn graphql_response(response: async_graphql::Response, format: ResponseFormat) -
     {
         headers.insert(header::CACHE_CONTROL, value);
     }
-    headers.extend(response.http_headers);
+    headers.extend(response.http_headers.clone());
     http_response
+}
+
+fn serialization_failed(error: &serde_json::Error, format: ResponseFormat) -> Response {
+    tracing::error!(error = %error, "response serialization failed");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        codes::INTERNAL_SERVER_ERROR,
+        "internal error",
+        format,
+    )
 }
 
 async fn graphql_post(
@@ -716,39 +732,114 @@ async fn execute_graphql(
     }
     let replayable = replay_key.is_some() && state.responses.is_replayable(&request);
     let capture = crate::match_log::MatchLogCapture::default();
-    let mut request = with_request_data(state, headers, request);
-    if replayable {
-        request = request.data(capture.clone());
-    }
-    if trace_requested {
-        request = request.data(crate::ftv1::TraceRequested);
-    }
-    let mut response =
-        match tokio::time::timeout(limits.request_timeout, state.schema.execute(request)).await {
-            Ok(response) => response,
-            Err(_) => {
-                let timeout_ms = limits.request_timeout.as_millis();
-                tracing::warn!(timeout_ms, "request timed out");
-                async_graphql::Response::from_errors(vec![coded_error(
-                    codes::REQUEST_TIMEOUT,
-                    format!("the request took longer than {timeout_ms} ms"),
-                )])
-            }
+    let parsed = state.documents.get(&request.query);
+    // A traced request needs the tracing extension: only the guarded schema has it.
+    let plain = parsed
+        .as_ref()
+        .filter(|parsed| parsed.plain && !trace_requested);
+    let again = plain.map(|_| RequestParts::of(&request));
+    let add_data = |request: async_graphql::Request| {
+        let mut request = with_request_data(state, headers, request);
+        if let Some(parsed) = &parsed {
+            request.set_parsed_query(parsed.document.clone());
+        }
+        if replayable {
+            request = request.data(capture.clone());
+        }
+        if trace_requested {
+            request = request.data(crate::ftv1::TraceRequested);
+        }
+        request
+    };
+    let request = add_data(request);
+    let run = async {
+        let Some((plain, again)) = plain.zip(again) else {
+            metrics::counter!(SCHEMA_RUNS, "run" => "guarded").increment(1);
+            return state.schema.execute(request).await;
         };
+        slot.record(&plain.document);
+        let response = state.plain_schema.execute(request).await;
+        if !never_ran(&response) {
+            metrics::counter!(SCHEMA_RUNS, "run" => "plain").increment(1);
+            return response;
+        }
+        metrics::counter!(SCHEMA_RUNS, "run" => "guarded_again").increment(1);
+        // Refused before anything ran (a variable of the wrong type, a complexity limit):
+        // the guarded schema refuses it again, with the codes its extension gives.
+        state
+            .schema
+            .execute(add_data(again.into_request().data(slot.clone())))
+            .await
+    };
+    let mut response = match tokio::time::timeout(limits.request_timeout, run).await {
+        Ok(response) => response,
+        Err(_) => {
+            let timeout_ms = limits.request_timeout.as_millis();
+            tracing::warn!(timeout_ms, "request timed out");
+            async_graphql::Response::from_errors(vec![coded_error(
+                codes::REQUEST_TIMEOUT,
+                format!("the request took longer than {timeout_ms} ms"),
+            )])
+        }
+    };
     let request_id = current_request_id().unwrap_or_default();
     ensure_codes(&mut response.errors, &request_id);
     for error in &response.errors {
         crate::metrics::record_error(error_code(error).as_deref().unwrap_or("OTHER"));
     }
+    let body = match serde_json::to_string(&response) {
+        Ok(body) => body,
+        Err(error) => return serialization_failed(&error, format),
+    };
     if let Some(key) = replay_key
         && replayable
         && response.errors.is_empty()
-        && let Ok(body) = serde_json::to_string(&response)
     {
         metrics::counter!("carematch_response_cache_total", "outcome" => "miss").increment(1);
-        state.responses.insert(key, body, &capture).await;
+        state.responses.insert(key, body.clone(), &capture).await;
     }
-    graphql_response(response, format)
+    respond(&response, body.into_bytes(), format)
+}
+
+/// Executions by schema: `plain` (a checked query, no extensions), `guarded`, and
+/// `guarded_again` (refused on the plain schema before anything ran, then run guarded).
+const SCHEMA_RUNS: &str = "carematch_graphql_executions_total";
+
+/// Whether async-graphql refused `response`'s request before executing any field: then every
+/// error lacks a path, and on the plain schema a code.
+fn never_ran(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response
+            .errors
+            .iter()
+            .all(|error| error.path.is_empty() && error_code(error).is_none())
+}
+
+/// What a request needs to be sent again: its data cannot be copied, so it is added afresh.
+struct RequestParts {
+    query: String,
+    operation_name: Option<String>,
+    variables: async_graphql::Variables,
+    extensions: async_graphql::Extensions,
+}
+
+impl RequestParts {
+    fn of(request: &async_graphql::Request) -> Self {
+        Self {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables: request.variables.clone(),
+            extensions: request.extensions.clone(),
+        }
+    }
+
+    fn into_request(self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query).variables(self.variables);
+        request.operation_name = self.operation_name;
+        request.extensions = self.extensions;
+        request
+    }
 }
 
 /// What each request carries besides its query: the `Authorization` header (checked by the

@@ -1,7 +1,8 @@
 //! Query limits (OWASP GraphQL cheat sheet, Apollo router practice) and the public codes of
 //! the GraphQL pipeline's own errors: one async-graphql extension checks the query's size,
 //! aliases, root fields and method at parse time and gives every parse and validation error an
-//! `extensions.code`, so no error reaches a client without one.
+//! `extensions.code`, so no error reaches a client without one. Documents of queries that pass
+//! these checks run on a schema without the extension (`parsed.rs`, `http.rs`).
 //!
 //! Depth, complexity and directives per field are counted by async-graphql itself (configured in
 //! `schema_builder`); this module only names their errors.
@@ -249,7 +250,7 @@ fn code_validation_error(mut error: ServerError, limits: &ApiLimits) -> ServerEr
     error
 }
 
-fn check_document(
+pub(crate) fn check_document(
     document: &ExecutableDocument,
     limits: &ApiLimits,
     introspection: bool,

@@ -1,24 +1,38 @@
 //! Parsed documents, kept by query text: apps send the same few documents with different
-//! variables, and parsing is about a third of a small request's cost. Registered as the
-//! innermost extension, so the request guard and tracing still see every document; only the
-//! parse itself is skipped. Documents that fail to parse are not kept.
+//! variables, and parsing is about a third of a small request's cost. Documents that fail to
+//! parse are not kept.
+//!
+//! Each kept document also remembers whether it may run on the plain schema (one without
+//! extensions, see `schema::build_plain_schema`): a document of queries only that passed the
+//! request guard's parse-time checks. async-graphql sends every field of every request through
+//! the extension chain as soon as a schema has one extension, which costs a fifth of a
+//! 20-result answer; a checked query needs none of the chain.
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerResult, Variables};
-use moka::future::Cache;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use moka::sync::Cache;
+
+use crate::limits::ApiLimits;
 
 /// Bytes of query text whose parsed documents are kept.
 const CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
 
-pub struct ParsedDocuments {
-    documents: Cache<Arc<str>, ExecutableDocument>,
+/// A parsed document and what the guard concluded about it.
+pub(crate) struct ParsedDocument {
+    pub(crate) document: ExecutableDocument,
+    /// Queries only, within every parse-time limit: may run without the guard.
+    pub(crate) plain: bool,
+}
+
+pub(crate) struct ParsedDocuments {
+    documents: Cache<Arc<str>, Arc<ParsedDocument>>,
+    limits: ApiLimits,
+    introspection: bool,
 }
 
 impl ParsedDocuments {
-    pub fn new() -> Self {
+    pub(crate) fn new(limits: ApiLimits, introspection: bool) -> Self {
         Self {
             documents: Cache::builder()
                 .max_capacity(CAPACITY_BYTES)
@@ -26,112 +40,90 @@ impl ParsedDocuments {
                 // small multiple of it).
                 .weigher(|query: &Arc<str>, _| u32::try_from(query.len()).unwrap_or(u32::MAX))
                 .build(),
+            limits,
+            introspection,
         }
     }
-}
 
-impl Default for ParsedDocuments {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ExtensionFactory for ParsedDocuments {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ParsedDocumentsExtension {
-            documents: self.documents.clone(),
-        })
-    }
-}
-
-struct ParsedDocumentsExtension {
-    documents: Cache<Arc<str>, ExecutableDocument>,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ParsedDocumentsExtension {
-    async fn parse_query(
-        &self,
-        context: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if let Some(document) = self.documents.get(query).await {
-            return Ok(document);
+    /// The document of `query`, parsed once; `None` when it does not parse (the guarded schema
+    /// then parses it again and answers with the coded error).
+    pub(crate) fn get(&self, query: &str) -> Option<Arc<ParsedDocument>> {
+        if let Some(parsed) = self.documents.get(query) {
+            return Some(parsed);
         }
-        let document = next.run(context, query, variables).await?;
-        self.documents
-            .insert(Arc::from(query), document.clone())
-            .await;
-        Ok(document)
+        if query.len() > self.limits.max_query_bytes {
+            return None;
+        }
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        let queries_only = document
+            .operations
+            .iter()
+            .all(|(_, operation)| operation.node.ty == OperationType::Query);
+        let plain = queries_only
+            && crate::limits::check_document(&document, &self.limits, self.introspection, None)
+                .is_ok();
+        let parsed = Arc::new(ParsedDocument { document, plain });
+        self.documents.insert(Arc::from(query), Arc::clone(&parsed));
+        Some(parsed)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    struct Query;
-
-    #[Object]
-    impl Query {
-        async fn echo(&self, text: String) -> String {
-            text
-        }
+    fn documents() -> ParsedDocuments {
+        ParsedDocuments::new(ApiLimits::default(), false)
     }
 
-    /// Counts the parses that reach it (it sits inside `ParsedDocuments`).
-    struct CountParses(Arc<AtomicUsize>);
-
-    impl ExtensionFactory for CountParses {
-        fn create(&self) -> Arc<dyn Extension> {
-            Arc::new(CountParsesExtension(Arc::clone(&self.0)))
-        }
-    }
-
-    struct CountParsesExtension(Arc<AtomicUsize>);
-
-    #[async_graphql::async_trait::async_trait]
-    impl Extension for CountParsesExtension {
-        async fn parse_query(
-            &self,
-            context: &ExtensionContext<'_>,
-            query: &str,
-            variables: &Variables,
-            next: NextParseQuery<'_>,
-        ) -> ServerResult<ExecutableDocument> {
-            self.0.fetch_add(1, Ordering::SeqCst);
-            next.run(context, query, variables).await
-        }
-    }
-
-    #[tokio::test]
-    async fn a_document_is_parsed_once_and_answers_with_each_requests_variables() {
-        let parses = Arc::new(AtomicUsize::new(0));
-        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
-            .extension(ParsedDocuments::new())
-            .extension(CountParses(Arc::clone(&parses)))
-            .finish();
+    #[test]
+    fn a_document_is_parsed_once_and_kept() {
+        let documents = documents();
         let query = "query($t: String!) { echo(text: $t) }";
-        for text in ["one", "two", "three"] {
-            let request = async_graphql::Request::new(query)
-                .variables(Variables::from_json(serde_json::json!({ "t": text })));
-            let response = schema.execute(request).await;
-            assert!(response.errors.is_empty(), "{:?}", response.errors);
-            assert_eq!(
-                response.data.into_json().unwrap(),
-                serde_json::json!({ "echo": text })
-            );
-        }
-        assert_eq!(parses.load(Ordering::SeqCst), 1);
-        // A document that does not parse is refused each time, never kept.
+        let first = documents.get(query).expect("parses");
+        let second = documents.get(query).expect("parses");
+        assert!(Arc::ptr_eq(&first, &second), "the second lookup parsed again");
+        assert!(first.plain);
+    }
+
+    #[test]
+    fn a_document_that_does_not_parse_is_never_kept() {
+        let documents = documents();
         for _ in 0..2 {
-            let response = schema.execute("{ echo(").await;
-            assert!(!response.errors.is_empty());
+            assert!(documents.get("{ echo(").is_none());
         }
-        assert_eq!(parses.load(Ordering::SeqCst), 3);
+        documents.documents.run_pending_tasks();
+        assert_eq!(documents.documents.entry_count(), 0);
+    }
+
+    #[test]
+    fn only_checked_queries_may_run_plain() {
+        let documents = documents();
+        let plain = |query: &str| documents.get(query).expect("parses").plain;
+        assert!(plain("{ a b c }"));
+        assert!(!plain("mutation { a }"), "a mutation must meet the guard");
+        assert!(!plain("query A { a } mutation B { b }"));
+        assert!(!plain("{ __schema { types { name } } }"), "introspection is off");
+        let aliases: String = (0..=ApiLimits::default().max_aliases)
+            .map(|n| format!("a{n}: a "))
+            .collect();
+        assert!(!plain(&format!("{{ {aliases} }}")), "too many aliases");
+        let roots: String = (0..=ApiLimits::default().max_root_fields)
+            .map(|n| format!("f{n} "))
+            .collect();
+        assert!(!plain(&format!("{{ {roots} }}")), "too many root fields");
+    }
+
+    #[test]
+    fn a_query_over_the_size_limit_is_left_to_the_guard() {
+        let documents = ParsedDocuments::new(
+            ApiLimits {
+                max_query_bytes: 16,
+                ..ApiLimits::default()
+            },
+            true,
+        );
+        assert!(documents.get("{ a }").is_some());
+        assert!(documents.get("{ a b c d e f g h i j }").is_none());
     }
 }

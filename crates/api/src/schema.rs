@@ -511,23 +511,43 @@ pub fn build_schema(state: AppState) -> CarematchSchema {
 }
 
 /// The schema with its shared state, the query limits async-graphql counts itself (depth,
-/// complexity, directives per field), the parse-time guard for the rest, and introspection.
+/// complexity, directives per field), the parse-time guard for the rest, tracing, and
+/// introspection.
 pub fn build_schema_with(state: AppState, options: &crate::ApiOptions) -> CarematchSchema {
+    let builder = configured_builder(state, options)
+        .extension(crate::limits::RequestGuard::new(
+            options.limits.clone(),
+            options.introspection,
+        ))
+        .extension(crate::ftv1::FederatedTracing);
+    finish(builder, options)
+}
+
+/// The same schema without extensions, for documents the guard's checks already passed
+/// (`parsed::ParsedDocument::plain`): async-graphql then resolves fields on its fast path.
+/// Its errors carry no codes; the HTTP layer runs such a request again on the guarded schema.
+pub(crate) fn build_plain_schema(state: AppState, options: &crate::ApiOptions) -> CarematchSchema {
+    finish(configured_builder(state, options), options)
+}
+
+fn configured_builder(
+    state: AppState,
+    options: &crate::ApiOptions,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     let limits = &options.limits;
     let npi_loader = ProviderByNpiLoader::data_loader(state.directory.store.clone());
-    let builder = schema_builder()
+    schema_builder()
         .data(state)
         .data(npi_loader)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(limits.max_directives_per_field)
-        .extension(crate::limits::RequestGuard::new(
-            limits.clone(),
-            options.introspection,
-        ))
-        .extension(crate::ftv1::FederatedTracing)
-        // Innermost: the guard and tracing above still see every document.
-        .extension(crate::parsed::ParsedDocuments::new());
+}
+
+fn finish(
+    builder: async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>,
+    options: &crate::ApiOptions,
+) -> CarematchSchema {
     if options.introspection {
         builder.finish()
     } else {
