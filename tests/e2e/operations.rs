@@ -313,10 +313,17 @@ async fn a_checked_query_runs_without_the_guard_and_a_refused_one_still_gets_its
     // A document over a parse-time limit never reaches the plain schema.
     let aliases: String = (0..40).map(|n| format!("a{n}: __typename ")).collect();
     let too_many = app.graphql(&format!("{{ {aliases} }}"), json!({})).await;
-    assert_eq!(error_code(&too_many), Some("TOO_MANY_ALIASES"), "{too_many}");
+    assert_eq!(
+        error_code(&too_many),
+        Some("TOO_MANY_ALIASES"),
+        "{too_many}"
+    );
     let after = scrape().await;
     // Other tests share the process's recorder: compare increases.
-    assert!(runs(&after, "plain") >= runs(&before, "plain") + 2.0, "{after}");
+    assert!(
+        runs(&after, "plain") >= runs(&before, "plain") + 2.0,
+        "{after}"
+    );
     assert!(
         runs(&after, "guarded_again") >= runs(&before, "guarded_again") + 1.0,
         "{after}"

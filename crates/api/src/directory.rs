@@ -48,8 +48,23 @@ struct SyncState {
     applying: tokio::sync::Mutex<()>,
     /// Everything written up to here is in the index (`None`: not caught up yet).
     high_water: Mutex<Option<DateTime<Utc>>>,
+    /// Every write up to this data generation is in the index: a catch-up read up to it, and
+    /// each change applied since followed on directly. While the database is still at it, a
+    /// periodic catch-up has nothing to read. (Reading anyway is not free: `changed_since` is
+    /// inclusive, so it re-reads every provider stamped at the high water, which after an
+    /// import is its whole last batch.)
+    complete: Mutex<Option<u64>>,
     /// Wakes the catch-up loop early (a missed event was noticed).
     wake: Notify,
+}
+
+impl SyncState {
+    fn high_water_is_set(&self) -> bool {
+        self.high_water
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
+    }
 }
 
 /// What a catch-up did.
@@ -148,7 +163,12 @@ impl Directory {
         {
             self.sync.wake.notify_one();
         }
-        self.write_index(upserted, deleted, generation).await
+        self.write_index(upserted, deleted, generation).await?;
+        let mut complete = self.complete();
+        if complete.is_some_and(|complete| complete.checked_add(1) == Some(generation)) {
+            *complete = Some(generation);
+        }
+        Ok(())
     }
 
     /// Applies a change to the index in one commit, labelled `generation` unless the index is
@@ -195,6 +215,13 @@ impl Directory {
         let _applying = self.sync.applying.lock().await;
         // Read before the changes: the index then holds at least this generation's state.
         let generation = self.generation().await?;
+        if *self.complete() == Some(generation) && self.sync.high_water_is_set() {
+            return Ok(CatchUp {
+                upserted: 0,
+                deleted: 0,
+                generation,
+            });
+        }
         let since = self
             .sync
             .high_water
@@ -219,7 +246,15 @@ impl Directory {
             .high_water
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(changes.high_water);
+        *self.complete() = Some(generation);
         Ok(report)
+    }
+
+    fn complete(&self) -> std::sync::MutexGuard<'_, Option<u64>> {
+        self.sync
+            .complete
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The first catch-up reads from `at` (unless one already ran).
@@ -370,5 +405,54 @@ mod tests {
             index.get_many(&[providers[2].id]).unwrap(),
             vec![Some(providers[2].clone())]
         );
+    }
+
+    /// A periodic catch-up reads the database only when a write may be missing from the
+    /// index; one that read everything up to the database's generation has nothing to read.
+    #[tokio::test]
+    async fn a_catch_up_reads_nothing_when_every_write_is_in_the_index() {
+        let store = Store::connect("sqlite::memory:", &StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let index = Arc::new(ProviderIndex::in_ram().unwrap());
+        let directory = Directory::new(store.clone(), Arc::clone(&index));
+        directory.catch_up().await.unwrap();
+        let providers = carematch_demo::generate_range(8, 0..4).unwrap();
+
+        // Another replica's write whose event never arrives: the next catch-up finds it.
+        store.upsert_provider(&providers[0]).await.unwrap();
+        assert_eq!(directory.catch_up().await.unwrap().upserted, 1);
+        // Then nothing new: before, every period read that provider again (it is stamped at
+        // the high water).
+        assert_eq!(directory.catch_up().await.unwrap().upserted, 0);
+
+        // A change that follows on keeps the index complete: nothing to read either.
+        store.upsert_provider(&providers[1]).await.unwrap();
+        let generation = directory.generation().await.unwrap();
+        directory
+            .apply_change(generation, &[providers[1].id], &[])
+            .await
+            .unwrap();
+        assert_eq!(directory.catch_up().await.unwrap().upserted, 0);
+
+        // A gap (one event lost, the next one applied) must still be read.
+        store.upsert_provider(&providers[2]).await.unwrap();
+        store.upsert_provider(&providers[3]).await.unwrap();
+        let generation = directory.generation().await.unwrap();
+        directory
+            .apply_change(generation, &[providers[3].id], &[])
+            .await
+            .unwrap();
+        assert_eq!(index.get_many(&[providers[2].id]).unwrap(), vec![None]);
+        assert!(directory.catch_up().await.unwrap().upserted >= 1);
+        assert_eq!(
+            index.get_many(&[providers[2].id]).unwrap(),
+            vec![Some(providers[2].clone())]
+        );
+        // A delete that arrives by no event is found too.
+        store.delete_provider(providers[0].id).await.unwrap();
+        assert_eq!(directory.catch_up().await.unwrap().deleted, 1);
+        assert_eq!(index.get_many(&[providers[0].id]).unwrap(), vec![None]);
     }
 }

@@ -82,7 +82,10 @@ mod tests {
         let query = "query($t: String!) { echo(text: $t) }";
         let first = documents.get(query).expect("parses");
         let second = documents.get(query).expect("parses");
-        assert!(Arc::ptr_eq(&first, &second), "the second lookup parsed again");
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "the second lookup parsed again"
+        );
         assert!(first.plain);
     }
 
@@ -103,7 +106,10 @@ mod tests {
         assert!(plain("{ a b c }"));
         assert!(!plain("mutation { a }"), "a mutation must meet the guard");
         assert!(!plain("query A { a } mutation B { b }"));
-        assert!(!plain("{ __schema { types { name } } }"), "introspection is off");
+        assert!(
+            !plain("{ __schema { types { name } } }"),
+            "introspection is off"
+        );
         let aliases: String = (0..=ApiLimits::default().max_aliases)
             .map(|n| format!("a{n}: a "))
             .collect();
