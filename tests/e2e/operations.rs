@@ -264,7 +264,7 @@ async fn metrics_expose_the_named_series_after_a_few_requests() {
 #[tokio::test]
 async fn a_checked_query_runs_without_the_guard_and_a_refused_one_still_gets_its_codes() {
     let app = spawn_app_with(AppOptions {
-        seed_demo: 30,
+        seed_demo: 500,
         ..AppOptions::default()
     })
     .await;
@@ -290,7 +290,12 @@ async fn a_checked_query_runs_without_the_guard_and_a_refused_one_still_gets_its
     let before = scrape().await;
     let mut answers = Vec::new();
     for n in 0..2 {
-        let body = app.graphql(query, match_variables(200 + n)).await;
+        let variables = json!({ "input": {
+            "location": { "postalCode": "97205" },
+            "radiusKm": 150 + n,
+            "symptoms": ["LOW_MOOD", "URINE_LEAKAGE"],
+        }});
+        let body = app.graphql(query, variables).await;
         assert!(body["errors"].is_null(), "{body}");
         answers.push(body);
     }
@@ -311,8 +316,10 @@ async fn a_checked_query_runs_without_the_guard_and_a_refused_one_still_gets_its
     assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
     assert!(refused["data"].is_null(), "{refused}");
     // A document over a parse-time limit never reaches the plain schema.
-    let aliases: String = (0..40).map(|n| format!("a{n}: __typename ")).collect();
-    let too_many = app.graphql(&format!("{{ {aliases} }}"), json!({})).await;
+    let aliases: String = (0..40).map(|n| format!("a{n}: sdl ")).collect();
+    let too_many = app
+        .graphql(&format!("{{ _service {{ {aliases} }} }}"), json!({}))
+        .await;
     assert_eq!(
         error_code(&too_many),
         Some("TOO_MANY_ALIASES"),
