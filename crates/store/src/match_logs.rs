@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use crate::entity::{audit_log, match_logs, match_outcomes};
 use crate::error::is_foreign_key_violation;
-use crate::providers::{OnDuplicate, Record, insert_rows};
+use crate::providers::{OnDuplicate, Record, insert_json_chunks, insert_rows, json_chunks};
 use crate::{Store, StoreError};
 
 /// One `matchProviders` or `careTeam` request, de-identified.
@@ -160,6 +160,31 @@ pub const MATCH_LOG_TABLES: [&str; 3] = ["match_logs", "match_log_results", "mat
 /// The column of `match_logs` that holds the packed results.
 const PACKED_RESULTS_COLUMN: &str = "results";
 
+/// A batch of match logs made ready to insert: the CPU part of
+/// [`Store::insert_match_logs`] (packing each answer's results and, on PostgreSQL, writing the
+/// batch as the statement's JSON parameter), done apart by [`Store::prepare_match_logs`] so a
+/// caller can run it off the async runtime, and kept across retries.
+pub struct PreparedMatchLogs(Prepared);
+
+enum Prepared {
+    /// PostgreSQL: the JSON parameters of the bulk insert.
+    Postgres(Vec<String>),
+    /// SQLite: the rows, bound by the insert itself.
+    Rows(Vec<match_logs::Model>),
+}
+
+impl std::fmt::Debug for PreparedMatchLogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, parts) = match &self.0 {
+            Prepared::Postgres(chunks) => ("postgres", chunks.len()),
+            Prepared::Rows(rows) => ("rows", rows.len()),
+        };
+        f.debug_struct("PreparedMatchLogs")
+            .field(kind, &parts)
+            .finish()
+    }
+}
+
 /// Who did what to which provider, when: one row per admin write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRecord {
@@ -181,16 +206,59 @@ impl Store {
             return Ok(0);
         }
         let logs: Vec<match_logs::Model> = records.iter().map(log_row).collect();
+        self.insert_log_rows(Prepared::Rows(logs)).await
+    }
+
+    /// The CPU part of [`Store::insert_match_logs`], for [`Store::insert_prepared_match_logs`].
+    /// It does not touch the database, so it can run on a blocking thread.
+    pub fn prepare_match_logs(
+        &self,
+        records: &[MatchLogRecord],
+    ) -> Result<PreparedMatchLogs, StoreError> {
+        let logs: Vec<match_logs::Model> = records.iter().map(log_row).collect();
+        Ok(PreparedMatchLogs(
+            match self.connection.get_database_backend() {
+                DbBackend::Postgres => Prepared::Postgres(json_chunks(&logs)?),
+                _ => Prepared::Rows(logs),
+            },
+        ))
+    }
+
+    /// [`Store::insert_match_logs`] for a batch prepared by [`Store::prepare_match_logs`] (on
+    /// this backend): the same statements, skipping ids already stored. Can be called again
+    /// with the same batch after a failure.
+    pub async fn insert_prepared_match_logs(
+        &self,
+        prepared: &PreparedMatchLogs,
+    ) -> Result<u64, StoreError> {
+        let prepared = match &prepared.0 {
+            Prepared::Postgres(chunks) => Prepared::Postgres(chunks.clone()),
+            Prepared::Rows(rows) => Prepared::Rows(rows.clone()),
+        };
+        self.insert_log_rows(prepared).await
+    }
+
+    async fn insert_log_rows(&self, prepared: Prepared) -> Result<u64, StoreError> {
+        const ON_DUPLICATE: OnDuplicate = OnDuplicate::Skip { key: &["id"] };
         // Several statements on SQLite when the batch passes the bind-parameter limit: one
         // transaction keeps the batch whole.
         let transaction = self.connection.begin().await?;
-        let inserted = insert_rows(
-            &transaction,
-            logs,
-            MATCH_LOG_RECORD,
-            OnDuplicate::Skip { key: &["id"] },
-        )
-        .await?;
+        let inserted = match prepared {
+            Prepared::Rows(rows) => {
+                insert_rows(&transaction, rows, MATCH_LOG_RECORD, ON_DUPLICATE).await?
+            }
+            Prepared::Postgres(chunks) => {
+                use sea_orm::EntityName;
+                insert_json_chunks(
+                    &transaction,
+                    match_logs::Entity.table_name(),
+                    MATCH_LOG_RECORD,
+                    &ON_DUPLICATE,
+                    chunks.into_iter().map(Ok),
+                )
+                .await?
+            }
+        };
         transaction.commit().await?;
         Ok(inserted)
     }

@@ -37,6 +37,7 @@ store_test_suite!(
     concurrent_writers_all_land_and_each_bumps_the_generation_once,
     a_corrupt_document_is_an_error_naming_the_provider,
     match_logs_round_trip_and_reinserting_a_batch_adds_nothing,
+    a_prepared_batch_inserts_as_the_records_would_and_again_adds_nothing,
     an_outcome_for_an_unknown_match_is_refused_and_a_known_one_round_trips,
     audit_records_round_trip,
     the_analyst_views_count_demand_deserts_outcomes_by_rank_and_payment_fit,
@@ -506,6 +507,45 @@ async fn match_logs_round_trip_and_reinserting_a_batch_adds_nothing(ctx: TestCon
     assert_eq!(
         ctx.scalar("SELECT COUNT(*) FROM match_logs WHERE symptoms = 'URINE_LEAKAGE,POOR_SLEEP'")
             .await,
+        2
+    );
+}
+
+/// The writer's PostgreSQL path prepares a batch on a blocking thread and inserts it, maybe
+/// several times: it must store what `insert_match_logs` stores.
+async fn a_prepared_batch_inserts_as_the_records_would_and_again_adds_nothing(ctx: TestContext) {
+    let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let answer = match_log(1, week);
+    let mut replay = match_log(2, week);
+    replay.replay_of = Some(answer.id);
+    let prepared = ctx
+        .store
+        .prepare_match_logs(&[answer.clone(), replay.clone()])
+        .unwrap();
+    assert_eq!(
+        ctx.store
+            .insert_prepared_match_logs(&prepared)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        ctx.store
+            .insert_prepared_match_logs(&prepared)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        ctx.store.get_match_log(answer.id).await.unwrap().as_ref(),
+        Some(&answer)
+    );
+    let read = ctx.store.get_match_log(replay.id).await.unwrap().unwrap();
+    assert_eq!(read.replay_of, Some(answer.id));
+    assert_eq!(read.results, answer.results);
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM match_logs").await, 2);
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM match_log_results").await,
         2
     );
 }
