@@ -1,5 +1,6 @@
-//! Match-log exports for analysts (issue 6): the joined rows of `match_logs`,
-//! `match_log_results` and `match_outcomes`, written as Parquet (through Arrow) or CSV.
+//! Match-log exports for analysts (issue 6): the joined rows of `match_logs`, their results
+//! (packed in `match_logs.results`, the `match_log_results` view) and `match_outcomes`,
+//! written as Parquet (through Arrow) or CSV.
 //!
 //! A crate of its own because Arrow and Parquet take minutes to build: only the `carematch`
 //! binary links them, never the API or the store.

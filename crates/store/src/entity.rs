@@ -211,31 +211,10 @@ pub(crate) mod match_logs {
         pub client_version: Option<String>,
         pub operation: String,
         pub replay_of: Option<Uuid>,
-    }
-
-    no_relations!();
-}
-
-pub(crate) mod match_log_results {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
-    #[sea_orm(table_name = "match_log_results")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub match_id: Uuid,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub rank: i32,
-        pub provider_id: Uuid,
-        pub score: f64,
-        pub need_fit: f64,
-        pub distance: f64,
-        pub certification: f64,
-        pub payment: f64,
-        pub availability: f64,
-        pub text: f64,
-        pub payment_fit: String,
-        pub beyond_radius: bool,
+        /// The results packed as JSON text (see `crate::match_logs`); NULL for a replay or a
+        /// match without results. The `match_log_results` view unpacks it for SQL.
+        #[sea_orm(column_type = "Text")]
+        pub results: Option<String>,
     }
 
     no_relations!();

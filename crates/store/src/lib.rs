@@ -32,7 +32,7 @@ pub use bulk::BulkLoadSummary;
 pub use error::{DatabaseError, StoreError};
 pub use match_logs::{
     AuditRecord, ExportCursor, ExportedMatch, MATCH_LOG_TABLES, MatchLogRecord,
-    MatchLogResultRecord, MatchOutcomeRecord,
+    MatchLogResultRecord, MatchOutcomeRecord, PreparedMatchLogs,
 };
 pub use providers::{Changes, UpsertOutcome};
 

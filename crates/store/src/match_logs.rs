@@ -1,10 +1,18 @@
-//! De-identified match logs, their per-result rows and outcomes (issue 6), and the audit log of
-//! admin writes (issue 4): plain record structs in, plain record structs out.
+//! De-identified match logs, their results and outcomes (issue 6), and the audit log of admin
+//! writes (issue 4): plain record structs in, plain record structs out.
 //!
 //! Code lists (care types, symptoms, ...) are stored as comma-separated codes so SQLite,
-//! PostgreSQL and DuckDB read them alike. Deciding what is safe to log (week, not date; postal
+//! PostgreSQL and DuckDB read them alike.
+//!
+//! An answer's results are packed into one text column of its `match_logs` row, `results`: a
+//! JSON array holding one array per result, in rank order, `[rank, provider_id, score,
+//! need_fit, distance, certification, payment, availability, text, payment_fit,
+//! beyond_radius]` (migration 5). One row per answer instead of one per result made the
+//! writer several times cheaper; the `match_log_results` view unpacks the column for SQL, and
+//! the reads here parse it themselves. Deciding what is safe to log (week, not date; postal
 //! prefix, not code) is the caller's job: these records carry only what they are given.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
@@ -17,11 +25,12 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use crate::entity::{audit_log, match_log_results, match_logs, match_outcomes};
+use crate::entity::{audit_log, match_logs, match_outcomes};
 use crate::error::is_foreign_key_violation;
-use crate::providers::{OnDuplicate, Record, insert_rows};
+use crate::providers::{OnDuplicate, Record, insert_json_chunks, insert_rows, json_chunks};
 use crate::{Store, StoreError};
 
 /// One `matchProviders` or `careTeam` request, de-identified.
@@ -141,25 +150,40 @@ const MATCH_LOG_RECORD: Record = &[
     ("client_version", "text"),
     ("operation", "text"),
     ("replay_of", "uuid"),
+    ("results", "text"),
 ];
 
-const MATCH_LOG_RESULT_RECORD: Record = &[
-    ("match_id", "uuid"),
-    ("rank", "integer"),
-    ("provider_id", "uuid"),
-    ("score", "double precision"),
-    ("need_fit", "double precision"),
-    ("distance", "double precision"),
-    ("certification", "double precision"),
-    ("payment", "double precision"),
-    ("availability", "double precision"),
-    ("text", "double precision"),
-    ("payment_fit", "text"),
-    ("beyond_radius", "boolean"),
-];
-
-/// The tables that hold match logs, in the order a privacy audit reads them.
+/// The tables that hold match logs, in the order a privacy audit reads them
+/// (`match_log_results` is a view over `match_logs.results`).
 pub const MATCH_LOG_TABLES: [&str; 3] = ["match_logs", "match_log_results", "match_outcomes"];
+
+/// The column of `match_logs` that holds the packed results.
+const PACKED_RESULTS_COLUMN: &str = "results";
+
+/// A batch of match logs made ready to insert: the CPU part of
+/// [`Store::insert_match_logs`] (packing each answer's results and, on PostgreSQL, writing the
+/// batch as the statement's JSON parameter), done apart by [`Store::prepare_match_logs`] so a
+/// caller can run it off the async runtime, and kept across retries.
+pub struct PreparedMatchLogs(Prepared);
+
+enum Prepared {
+    /// PostgreSQL: the JSON parameters of the bulk insert.
+    Postgres(Vec<String>),
+    /// SQLite: the rows, bound by the insert itself.
+    Rows(Vec<match_logs::Model>),
+}
+
+impl std::fmt::Debug for PreparedMatchLogs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, parts) = match &self.0 {
+            Prepared::Postgres(chunks) => ("postgres", chunks.len()),
+            Prepared::Rows(rows) => ("rows", rows.len()),
+        };
+        f.debug_struct("PreparedMatchLogs")
+            .field(kind, &parts)
+            .finish()
+    }
+}
 
 /// Who did what to which provider, when: one row per admin write.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,41 +197,68 @@ pub struct AuditRecord {
 }
 
 impl Store {
-    /// Inserts a batch of match logs with their results in one transaction. A log whose id is
-    /// already stored is skipped, so a writer may retry a batch whose commit it did not see
-    /// acknowledged without doubling anything. Returns how many logs were new.
+    /// Inserts a batch of match logs, each with its results packed in its row, in one
+    /// transaction. A log whose id is already stored is skipped, so a writer may retry a batch
+    /// whose commit it did not see acknowledged without doubling anything. Returns how many
+    /// logs were new.
     pub async fn insert_match_logs(&self, records: &[MatchLogRecord]) -> Result<u64, StoreError> {
         if records.is_empty() {
             return Ok(0);
         }
         let logs: Vec<match_logs::Model> = records.iter().map(log_row).collect();
-        let results: Vec<match_log_results::Model> = records
-            .iter()
-            .filter(|record| record.replay_of.is_none())
-            .flat_map(|record| {
-                record
-                    .results
-                    .iter()
-                    .map(move |result| result_row(record.id, result))
-            })
-            .collect();
-        let transaction = self.connection.begin().await?;
-        let inserted = insert_rows(
-            &transaction,
-            logs,
-            MATCH_LOG_RECORD,
-            OnDuplicate::Skip { key: &["id"] },
-        )
-        .await?;
-        insert_rows(
-            &transaction,
-            results,
-            MATCH_LOG_RESULT_RECORD,
-            OnDuplicate::Skip {
-                key: &["match_id", "rank"],
+        self.insert_log_rows(Prepared::Rows(logs)).await
+    }
+
+    /// The CPU part of [`Store::insert_match_logs`], for [`Store::insert_prepared_match_logs`].
+    /// It does not touch the database, so it can run on a blocking thread.
+    pub fn prepare_match_logs(
+        &self,
+        records: &[MatchLogRecord],
+    ) -> Result<PreparedMatchLogs, StoreError> {
+        let logs: Vec<match_logs::Model> = records.iter().map(log_row).collect();
+        Ok(PreparedMatchLogs(
+            match self.connection.get_database_backend() {
+                DbBackend::Postgres => Prepared::Postgres(json_chunks(&logs)?),
+                _ => Prepared::Rows(logs),
             },
-        )
-        .await?;
+        ))
+    }
+
+    /// [`Store::insert_match_logs`] for a batch prepared by [`Store::prepare_match_logs`] (on
+    /// this backend): the same statements, skipping ids already stored. Can be called again
+    /// with the same batch after a failure.
+    pub async fn insert_prepared_match_logs(
+        &self,
+        prepared: &PreparedMatchLogs,
+    ) -> Result<u64, StoreError> {
+        let prepared = match &prepared.0 {
+            Prepared::Postgres(chunks) => Prepared::Postgres(chunks.clone()),
+            Prepared::Rows(rows) => Prepared::Rows(rows.clone()),
+        };
+        self.insert_log_rows(prepared).await
+    }
+
+    async fn insert_log_rows(&self, prepared: Prepared) -> Result<u64, StoreError> {
+        const ON_DUPLICATE: OnDuplicate = OnDuplicate::Skip { key: &["id"] };
+        // Several statements on SQLite when the batch passes the bind-parameter limit: one
+        // transaction keeps the batch whole.
+        let transaction = self.connection.begin().await?;
+        let inserted = match prepared {
+            Prepared::Rows(rows) => {
+                insert_rows(&transaction, rows, MATCH_LOG_RECORD, ON_DUPLICATE).await?
+            }
+            Prepared::Postgres(chunks) => {
+                use sea_orm::EntityName;
+                insert_json_chunks(
+                    &transaction,
+                    match_logs::Entity.table_name(),
+                    MATCH_LOG_RECORD,
+                    &ON_DUPLICATE,
+                    chunks.into_iter().map(Ok),
+                )
+                .await?
+            }
+        };
         transaction.commit().await?;
         Ok(inserted)
     }
@@ -219,20 +270,42 @@ impl Store {
         Ok(count > 0)
     }
 
-    /// A logged match with its results in rank order.
+    /// A logged match with its results in rank order (a replay's are those of the match it
+    /// replays).
     pub async fn get_match_log(&self, id: Uuid) -> Result<Option<MatchLogRecord>, StoreError> {
-        let Some(log) = match_logs::Entity::find_by_id(id)
+        let Some(mut log) = match_logs::Entity::find_by_id(id)
             .one(&self.connection)
             .await?
         else {
             return Ok(None);
         };
-        let results = match_log_results::Entity::find()
-            .filter(match_log_results::Column::MatchId.eq(log.replay_of.unwrap_or(id)))
-            .order_by_asc(match_log_results::Column::Rank)
-            .all(&self.connection)
-            .await?;
+        let packed = match log.replay_of {
+            None => log.results.take(),
+            Some(original) => self
+                .packed_results([original])
+                .await?
+                .remove(&original)
+                .flatten(),
+        };
+        let results = unpack_results(packed.as_deref())?;
         Ok(Some(log_record(log, results)?))
+    }
+
+    /// The packed results of the given matches (absent: not stored, or pruned).
+    async fn packed_results(
+        &self,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> Result<HashMap<Uuid, Option<String>>, StoreError> {
+        Ok(match_logs::Entity::find()
+            .select_only()
+            .column(match_logs::Column::Id)
+            .column(match_logs::Column::Results)
+            .filter(match_logs::Column::Id.is_in(ids))
+            .into_tuple::<(Uuid, Option<String>)>()
+            .all(&self.connection)
+            .await?
+            .into_iter()
+            .collect())
     }
 
     /// Records an outcome; [`StoreError::UnknownMatch`] when the match was never logged.
@@ -307,7 +380,7 @@ impl Store {
                     ),
             );
         }
-        let logs = match_logs::Entity::find()
+        let mut logs = match_logs::Entity::find()
             .filter(condition)
             .order_by_asc(match_logs::Column::WeekStart)
             .order_by_asc(match_logs::Column::Id)
@@ -322,20 +395,19 @@ impl Store {
                 id: last.id,
             });
         let ids: Vec<Uuid> = logs.iter().map(|log| log.id).collect();
-        // A replay's results are those of the match it replays (often on the same page).
-        let result_ids: HashSet<Uuid> = logs
-            .iter()
-            .map(|log| log.replay_of.unwrap_or(log.id))
+        let mut packed_by_match: HashMap<Uuid, Option<String>> = logs
+            .iter_mut()
+            .map(|log| (log.id, log.results.take()))
             .collect();
-        let mut results_by_match: HashMap<Uuid, Vec<match_log_results::Model>> = HashMap::new();
-        for row in match_log_results::Entity::find()
-            .filter(match_log_results::Column::MatchId.is_in(result_ids))
-            .order_by_asc(match_log_results::Column::MatchId)
-            .order_by_asc(match_log_results::Column::Rank)
-            .all(&self.connection)
-            .await?
-        {
-            results_by_match.entry(row.match_id).or_default().push(row);
+        // A replay's results are those of the match it replays: often on the same page, read
+        // apart otherwise.
+        let originals: HashSet<Uuid> = logs
+            .iter()
+            .filter_map(|log| log.replay_of)
+            .filter(|original| !packed_by_match.contains_key(original))
+            .collect();
+        if !originals.is_empty() {
+            packed_by_match.extend(self.packed_results(originals).await?);
         }
         let mut outcomes_by_match: HashMap<Uuid, Vec<match_outcomes::Model>> = HashMap::new();
         for row in match_outcomes::Entity::find()
@@ -349,10 +421,11 @@ impl Store {
         }
         let mut exported = Vec::with_capacity(logs.len());
         for log in logs {
-            let results = results_by_match
-                .get(&log.replay_of.unwrap_or(log.id))
-                .cloned()
-                .unwrap_or_default();
+            let results = unpack_results(
+                packed_by_match
+                    .get(&log.replay_of.unwrap_or(log.id))
+                    .and_then(Option::as_deref),
+            )?;
             let outcomes = outcomes_by_match
                 .remove(&log.id)
                 .unwrap_or_default()
@@ -375,8 +448,8 @@ impl Store {
         Ok((exported, next))
     }
 
-    /// Deletes the matches whose week started before `cutoff`, with their results and
-    /// outcomes, in one transaction. Returns how many matches were deleted.
+    /// Deletes the matches whose week started before `cutoff`, with their results (in their
+    /// rows) and outcomes, in one transaction. Returns how many matches were deleted.
     pub async fn prune_match_logs(&self, cutoff: NaiveDate) -> Result<u64, StoreError> {
         // Old matches, except one a newer replay still points at (a replay follows its answer
         // within the cache's time to live, so this keeps an answer a week longer at most).
@@ -402,10 +475,6 @@ impl Store {
             .filter(match_outcomes::Column::MatchId.in_subquery(doomed_ids()))
             .exec(&transaction)
             .await?;
-        match_log_results::Entity::delete_many()
-            .filter(match_log_results::Column::MatchId.in_subquery(doomed_ids()))
-            .exec(&transaction)
-            .await?;
         let deleted = match_logs::Entity::delete_many()
             .filter(match_logs::Column::Id.in_subquery(doomed_ids()))
             .exec(&transaction)
@@ -418,6 +487,9 @@ impl Store {
     /// Every column of every row of one of [`MATCH_LOG_TABLES`], as JSON objects keyed by
     /// column name: what a privacy audit (and its test) reads to prove nothing identifying
     /// was stored. Not for production paths: it reads the whole table.
+    ///
+    /// `match_logs.results` is left out: it packs exactly what the `match_log_results` view
+    /// reads back, column by column with its types, and the audit reads that view.
     pub async fn match_log_table_as_json(
         &self,
         table: &str,
@@ -430,8 +502,12 @@ impl Store {
             });
         };
         let backend = self.connection.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => format!("SELECT row_to_json(t)::text FROM {table} t"),
+        let packed = (*table == "match_logs").then_some(PACKED_RESULTS_COLUMN);
+        let sql = match (backend, packed) {
+            (DbBackend::Postgres, Some(column)) => {
+                format!("SELECT (to_jsonb(t) - '{column}')::text FROM {table} t")
+            }
+            (DbBackend::Postgres, None) => format!("SELECT row_to_json(t)::text FROM {table} t"),
             _ => {
                 let columns = self
                     .connection
@@ -442,6 +518,9 @@ impl Store {
                     .await?
                     .into_iter()
                     .map(|row| row.try_get_by_index::<String>(0))
+                    .filter(|column| {
+                        !matches!((column, packed), (Ok(name), Some(skip)) if name == skip)
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 let pairs = columns
                     .iter()
@@ -571,49 +650,106 @@ fn log_row(record: &MatchLogRecord) -> match_logs::Model {
         client_version: record.client_version.clone(),
         operation: record.operation.clone(),
         replay_of: record.replay_of,
+        // A replay's results are the original's: not stored again.
+        results: match record.replay_of {
+            None => pack_results(&record.results),
+            Some(_) => None,
+        },
     }
 }
 
-fn result_row(match_id: Uuid, result: &MatchLogResultRecord) -> match_log_results::Model {
-    match_log_results::Model {
-        match_id,
-        rank: i32::try_from(result.rank).unwrap_or(i32::MAX),
-        provider_id: result.provider_id.as_uuid(),
-        score: result.score,
-        need_fit: result.need_fit,
-        distance: result.distance,
-        certification: result.certification,
-        payment: result.payment,
-        availability: result.availability,
-        text: result.text,
-        payment_fit: result.payment_fit.code().to_owned(),
-        beyond_radius: result.beyond_radius,
+/// One result as packed: the `match_log_results` view's columns after `match_id`, in order.
+#[derive(serde::Serialize)]
+struct PackedResult<'a>(u32, Uuid, f64, f64, f64, f64, f64, f64, f64, &'a str, bool);
+
+/// One packed result as read back. The doubles are kept as their JSON text and parsed by
+/// `f64::from_str`, which is exact: serde_json's default float parsing may be one bit off
+/// for 17-digit numbers, and a stored score must read back as the score written.
+#[derive(serde::Deserialize)]
+struct StoredResult<'a>(
+    u32,
+    Uuid,
+    #[serde(borrow)] &'a RawValue,
+    #[serde(borrow)] &'a RawValue,
+    #[serde(borrow)] &'a RawValue,
+    #[serde(borrow)] &'a RawValue,
+    #[serde(borrow)] &'a RawValue,
+    #[serde(borrow)] &'a RawValue,
+    #[serde(borrow)] &'a RawValue,
+    #[serde(borrow)] Cow<'a, str>,
+    bool,
+);
+
+/// The results as the `results` column holds them; `None` (NULL) when there are none.
+/// A non-finite score, which no ranking produces, would be written as JSON `null` and refused
+/// on reading as a corrupt row.
+fn pack_results(results: &[MatchLogResultRecord]) -> Option<String> {
+    if results.is_empty() {
+        return None;
     }
+    let packed: Vec<PackedResult<'_>> = results
+        .iter()
+        .map(|result| {
+            PackedResult(
+                result.rank,
+                result.provider_id.as_uuid(),
+                result.score,
+                result.need_fit,
+                result.distance,
+                result.certification,
+                result.payment,
+                result.availability,
+                result.text,
+                result.payment_fit.code(),
+                result.beyond_radius,
+            )
+        })
+        .collect();
+    // Tuples of numbers, strings and booleans: serialising them to a string cannot fail.
+    serde_json::to_string(&packed).ok()
+}
+
+fn unpack_results(packed: Option<&str>) -> Result<Vec<MatchLogResultRecord>, StoreError> {
+    const TABLE: &str = "match_log_results";
+    let corrupt = |problem: String| StoreError::CorruptRow {
+        table: TABLE,
+        problem,
+    };
+    let Some(packed) = packed else {
+        return Ok(Vec::new());
+    };
+    let stored: Vec<StoredResult<'_>> =
+        serde_json::from_str(packed).map_err(|error| corrupt(error.to_string()))?;
+    let number = |raw: &RawValue| {
+        raw.get()
+            .parse::<f64>()
+            .map_err(|error| corrupt(format!("`{}` is not a number: {error}", raw.get())))
+    };
+    stored
+        .into_iter()
+        .map(|result| {
+            Ok(MatchLogResultRecord {
+                rank: result.0,
+                provider_id: ProviderId::from_uuid(result.1),
+                score: number(result.2)?,
+                need_fit: number(result.3)?,
+                distance: number(result.4)?,
+                certification: number(result.5)?,
+                payment: number(result.6)?,
+                availability: number(result.7)?,
+                text: number(result.8)?,
+                payment_fit: parse_code(TABLE, &result.9)?,
+                beyond_radius: result.10,
+            })
+        })
+        .collect()
 }
 
 fn log_record(
     log: match_logs::Model,
-    results: Vec<match_log_results::Model>,
+    results: Vec<MatchLogResultRecord>,
 ) -> Result<MatchLogRecord, StoreError> {
     const TABLE: &str = "match_logs";
-    let results = results
-        .into_iter()
-        .map(|row| {
-            Ok(MatchLogResultRecord {
-                rank: u32::try_from(row.rank).unwrap_or_default(),
-                provider_id: ProviderId::from_uuid(row.provider_id),
-                score: row.score,
-                need_fit: row.need_fit,
-                distance: row.distance,
-                certification: row.certification,
-                payment: row.payment,
-                availability: row.availability,
-                text: row.text,
-                payment_fit: parse_code("match_log_results", &row.payment_fit)?,
-                beyond_radius: row.beyond_radius,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(MatchLogRecord {
         id: log.id,
         week_start: log.week_start,

@@ -680,6 +680,34 @@ where
         return insert_values(transaction, &table, rows, &on_conflict).await;
     }
 
+    // Serialised one chunk at a time, as each statement runs.
+    let chunks = rows.chunks(ROWS_PER_JSON_STATEMENT).map(chunk_json);
+    insert_json_chunks(transaction, &table, record, &on_duplicate, chunks).await
+}
+
+/// PostgreSQL: the rows as the JSON text parameters of [`insert_json_chunks`], one per
+/// [`ROWS_PER_JSON_STATEMENT`] rows. Only CPU work, so a caller may run it off the runtime.
+pub(crate) fn json_chunks<M: serde::Serialize>(rows: &[M]) -> Result<Vec<String>, DbErr> {
+    rows.chunks(ROWS_PER_JSON_STATEMENT)
+        .map(chunk_json)
+        .collect()
+}
+
+/// Written straight to text: a `serde_json::Value` tree first cost an allocation per field of
+/// every row.
+fn chunk_json<M: serde::Serialize>(chunk: &[M]) -> Result<String, DbErr> {
+    serde_json::to_string(chunk).map_err(|error| DbErr::Json(error.to_string()))
+}
+
+/// PostgreSQL: inserts the rows of `chunks` (from [`json_chunks`]) into `table`, whose
+/// columns and their types are `record`; returns how many were written.
+pub(crate) async fn insert_json_chunks(
+    transaction: &DatabaseTransaction,
+    table: &str,
+    record: Record,
+    on_duplicate: &OnDuplicate,
+    chunks: impl IntoIterator<Item = Result<String, DbErr>>,
+) -> Result<u64, DbErr> {
     let columns = record
         .iter()
         .map(|(name, _)| format!("\"{name}\""))
@@ -696,10 +724,8 @@ where
          FROM jsonb_to_recordset($1::jsonb) AS row_values({record_type}){on_conflict}"
     );
     let mut written = 0;
-    for chunk in rows.chunks(ROWS_PER_JSON_STATEMENT) {
-        // Written straight to text: a `serde_json::Value` tree first cost an allocation per
-        // field of every row.
-        let json = serde_json::to_string(chunk).map_err(|error| DbErr::Json(error.to_string()))?;
+    for json in chunks {
+        let json = json?;
         written += transaction
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,

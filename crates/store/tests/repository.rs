@@ -37,12 +37,14 @@ store_test_suite!(
     concurrent_writers_all_land_and_each_bumps_the_generation_once,
     a_corrupt_document_is_an_error_naming_the_provider,
     match_logs_round_trip_and_reinserting_a_batch_adds_nothing,
+    a_prepared_batch_inserts_as_the_records_would_and_again_adds_nothing,
     an_outcome_for_an_unknown_match_is_refused_and_a_known_one_round_trips,
     audit_records_round_trip,
     the_analyst_views_count_demand_deserts_outcomes_by_rank_and_payment_fit,
     an_export_pages_through_every_match_once_with_its_results_and_outcomes,
     pruning_deletes_old_matches_with_their_results_and_outcomes_and_keeps_the_rest,
     every_log_table_reads_back_as_json_objects_with_every_column,
+    the_results_view_reads_back_every_packed_result_with_the_old_columns_types,
     a_replay_reads_the_results_of_the_answer_it_repeats_and_pruning_keeps_that_answer,
     a_bulk_load_into_an_empty_database_defers_the_child_indexes_and_rebuilds_them_as_migrated,
     a_bulk_load_writes_the_same_rows_as_upserts,
@@ -57,7 +59,7 @@ async fn migrating_twice_is_idempotent_and_keeps_the_data(ctx: TestContext) {
     ctx.store.migrate().await.unwrap();
     assert_eq!(ctx.store.count_providers().await.unwrap(), 1);
     assert_eq!(ctx.store.data_generation().await.unwrap(), 1);
-    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM seaql_migrations").await, 4);
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM seaql_migrations").await, 5);
 }
 
 async fn an_upsert_creates_then_updates_and_replaces_child_rows(ctx: TestContext) {
@@ -509,6 +511,45 @@ async fn match_logs_round_trip_and_reinserting_a_batch_adds_nothing(ctx: TestCon
     );
 }
 
+/// The writer's PostgreSQL path prepares a batch on a blocking thread and inserts it, maybe
+/// several times: it must store what `insert_match_logs` stores.
+async fn a_prepared_batch_inserts_as_the_records_would_and_again_adds_nothing(ctx: TestContext) {
+    let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let answer = match_log(1, week);
+    let mut replay = match_log(2, week);
+    replay.replay_of = Some(answer.id);
+    let prepared = ctx
+        .store
+        .prepare_match_logs(&[answer.clone(), replay.clone()])
+        .unwrap();
+    assert_eq!(
+        ctx.store
+            .insert_prepared_match_logs(&prepared)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        ctx.store
+            .insert_prepared_match_logs(&prepared)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        ctx.store.get_match_log(answer.id).await.unwrap().as_ref(),
+        Some(&answer)
+    );
+    let read = ctx.store.get_match_log(replay.id).await.unwrap().unwrap();
+    assert_eq!(read.replay_of, Some(answer.id));
+    assert_eq!(read.results, answer.results);
+    assert_eq!(ctx.scalar("SELECT COUNT(*) FROM match_logs").await, 2);
+    assert_eq!(
+        ctx.scalar("SELECT COUNT(*) FROM match_log_results").await,
+        2
+    );
+}
+
 async fn an_outcome_for_an_unknown_match_is_refused_and_a_known_one_round_trips(ctx: TestContext) {
     let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     ctx.store
@@ -860,6 +901,84 @@ async fn every_log_table_reads_back_as_json_objects_with_every_column(ctx: TestC
             .await
             .is_err()
     );
+}
+
+/// `match_log_results` is a view over `match_logs.results`: each result reads back under its
+/// match's id with the old table's column types (uuid, integer, double, text, boolean: typed
+/// reads fail on another type), doubles bit for bit, and a replay adds no rows.
+async fn the_results_view_reads_back_every_packed_result_with_the_old_columns_types(
+    ctx: TestContext,
+) {
+    use sea_orm::ConnectionTrait;
+    let week = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let fits = [
+        PaymentFit::InNetwork,
+        PaymentFit::OutOfNetworkSuperbill,
+        PaymentFit::FsaHsaEligible,
+        PaymentFit::FsaHsaWithLetterOfMedicalNecessity,
+        PaymentFit::SelfPay,
+    ];
+    let mut answer = match_log(1, week);
+    answer.results = (1..=20_u32)
+        .map(|rank| {
+            let x = f64::from(rank);
+            MatchLogResultRecord {
+                rank,
+                provider_id: provider_id(1_000 + u128::from(rank)),
+                score: 1.0 / (x + 2.0),
+                need_fit: x.sqrt() / 7.0,
+                distance: 1e-9 * x,
+                certification: 1.0,
+                payment: 0.0,
+                availability: 0.1 + 0.2 * x,
+                text: x * 1e15 + 0.5,
+                payment_fit: fits[rank as usize % fits.len()],
+                beyond_radius: rank % 3 == 0,
+            }
+        })
+        .collect();
+    let mut replay = match_log(2, week);
+    replay.replay_of = Some(answer.id);
+    ctx.store
+        .insert_match_logs(&[answer.clone(), replay])
+        .await
+        .unwrap();
+
+    let connection = sea_orm::Database::connect(&ctx.url).await.unwrap();
+    let rows = connection
+        .query_all_raw(sea_orm::Statement::from_string(
+            connection.get_database_backend(),
+            "SELECT match_id, rank, provider_id, score, need_fit, distance, certification, \
+             payment, availability, \"text\", payment_fit, beyond_radius \
+             FROM match_log_results ORDER BY rank"
+                .to_owned(),
+        ))
+        .await
+        .unwrap();
+    connection.close().await.unwrap();
+    let mut read = Vec::new();
+    for row in rows {
+        let match_id: uuid::Uuid = row.try_get_by_index(0).unwrap();
+        assert_eq!(match_id, answer.id);
+        let rank: i32 = row.try_get_by_index(1).unwrap();
+        let provider: uuid::Uuid = row.try_get_by_index(2).unwrap();
+        let double = |index: usize| row.try_get_by_index::<f64>(index).unwrap();
+        let payment_fit: String = row.try_get_by_index(10).unwrap();
+        read.push(MatchLogResultRecord {
+            rank: u32::try_from(rank).unwrap(),
+            provider_id: carematch_domain::ProviderId::from_uuid(provider),
+            score: double(3),
+            need_fit: double(4),
+            distance: double(5),
+            certification: double(6),
+            payment: double(7),
+            availability: double(8),
+            text: double(9),
+            payment_fit: payment_fit.parse().unwrap(),
+            beyond_radius: row.try_get_by_index(11).unwrap(),
+        });
+    }
+    assert_eq!(read, answer.results);
 }
 
 // ---- Bulk load ----

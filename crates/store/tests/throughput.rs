@@ -76,7 +76,8 @@ async fn batch_upsert_throughput_on_postgres() {
     support::run_on_postgres(measure).await;
 }
 
-/// What the writer sends: a request with a page of 10 results, in batches of 500 (its default).
+/// What the writer sends: a request with 20 results whose scores, like the engine's, need
+/// 16-17 digits, in batches of 2,000 (its default).
 fn match_logs(count: usize) -> Vec<MatchLogRecord> {
     let week = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     (0..count as u128)
@@ -108,18 +109,21 @@ fn match_logs(count: usize) -> Vec<MatchLogRecord> {
             operation: "matchProviders".into(),
             replay_of: None,
             results: (1..=20)
-                .map(|rank| MatchLogResultRecord {
-                    rank,
-                    provider_id: support::provider_id(u128::from(rank)),
-                    score: 0.5,
-                    need_fit: 1.0,
-                    distance: 0.5,
-                    certification: 1.0,
-                    payment: 1.0,
-                    availability: 1.0,
-                    text: 0.0,
-                    payment_fit: PaymentFit::InNetwork,
-                    beyond_radius: false,
+                .map(|rank| {
+                    let x = f64::from(rank) + (n % 7) as f64;
+                    MatchLogResultRecord {
+                        rank,
+                        provider_id: support::provider_id(n * 20 + u128::from(rank)),
+                        score: 1.0 / (x + 2.0),
+                        need_fit: 2.0 / 3.0,
+                        distance: 1.0 / (x + 1.0).sqrt(),
+                        certification: 1.0,
+                        payment: 0.7,
+                        availability: 2.0 / 3.0,
+                        text: 0.0,
+                        payment_fit: PaymentFit::InNetwork,
+                        beyond_radius: false,
+                    }
                 })
                 .collect(),
         })
