@@ -97,6 +97,18 @@ pub async fn spawn_app_with_settings(
 }
 
 impl TestApp {
+    /// The text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// The `/graphql` URL.
     pub fn graphql_url(&self) -> String {
         format!("{}/graphql", self.base_url)

@@ -158,17 +158,7 @@ async fn metrics_expose_the_named_series_after_a_few_requests() {
         ..AppOptions::default()
     })
     .await;
-    let scrape = || async {
-        app.client
-            .get(format!("{}/metrics", app.base_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    let before = scrape().await;
+    let before = app.metrics().await;
     let count_of = |text: &str| {
         series_value(
             text,
@@ -213,7 +203,7 @@ async fn metrics_expose_the_named_series_after_a_few_requests() {
         .await;
     assert_eq!(error_code(&refused), Some("UNAUTHENTICATED"), "{refused}");
 
-    let after = scrape().await;
+    let after = app.metrics().await;
     // Other tests share the process's recorder: compare increases, not absolute values.
     assert!(count_of(&after) >= count_of(&before) + 5.0, "{after}");
     assert!(
@@ -268,16 +258,6 @@ async fn a_checked_query_runs_without_the_guard_and_a_refused_one_still_gets_its
         ..AppOptions::default()
     })
     .await;
-    let scrape = || async {
-        app.client
-            .get(format!("{}/metrics", app.base_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
     let runs = |text: &str, run: &str| {
         series_value(
             text,
@@ -287,7 +267,7 @@ async fn a_checked_query_runs_without_the_guard_and_a_refused_one_still_gets_its
         .unwrap_or(0.0)
     };
     let query = "query PlainMatch($input: MatchInput!) { matchProviders(input: $input, first: 3) { totalCount edges { node { rank provider { id } } } } }";
-    let before = scrape().await;
+    let before = app.metrics().await;
     let mut answers = Vec::new();
     for n in 0..2 {
         let variables = json!({ "input": {
@@ -325,7 +305,7 @@ async fn a_checked_query_runs_without_the_guard_and_a_refused_one_still_gets_its
         Some("TOO_MANY_ALIASES"),
         "{too_many}"
     );
-    let after = scrape().await;
+    let after = app.metrics().await;
     // Other tests share the process's recorder: compare increases.
     assert!(
         runs(&after, "plain") >= runs(&before, "plain") + 2.0,

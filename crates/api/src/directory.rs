@@ -358,10 +358,8 @@ mod tests {
     use carematch_store::StoreOptions;
     use std::time::Duration;
 
-    /// A change event whose generation does not follow the index's means events were missed
-    /// (redis dropped them): a catch-up is asked for at once, not at the next period.
-    #[tokio::test]
-    async fn a_missed_change_event_asks_for_a_catch_up_at_once() {
+    /// A directory over an empty in-memory database, after its first catch-up.
+    async fn caught_up_directory() -> (Store, Arc<ProviderIndex>, Directory) {
         let store = Store::connect("sqlite::memory:", &StoreOptions::default())
             .await
             .unwrap();
@@ -369,6 +367,14 @@ mod tests {
         let index = Arc::new(ProviderIndex::in_ram().unwrap());
         let directory = Directory::new(store.clone(), Arc::clone(&index));
         directory.catch_up().await.unwrap();
+        (store, index, directory)
+    }
+
+    /// A change event whose generation does not follow the index's means events were missed
+    /// (redis dropped them): a catch-up is asked for at once, not at the next period.
+    #[tokio::test]
+    async fn a_missed_change_event_asks_for_a_catch_up_at_once() {
+        let (store, index, directory) = caught_up_directory().await;
         let providers = carematch_demo::generate_range(7, 0..3).unwrap();
         let asked = |wait: u64| {
             tokio::time::timeout(Duration::from_millis(wait), directory.catch_up_requested())
@@ -411,13 +417,7 @@ mod tests {
     /// index; one that read everything up to the database's generation has nothing to read.
     #[tokio::test]
     async fn a_catch_up_reads_nothing_when_every_write_is_in_the_index() {
-        let store = Store::connect("sqlite::memory:", &StoreOptions::default())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let index = Arc::new(ProviderIndex::in_ram().unwrap());
-        let directory = Directory::new(store.clone(), Arc::clone(&index));
-        directory.catch_up().await.unwrap();
+        let (store, index, directory) = caught_up_directory().await;
         let providers = carematch_demo::generate_range(8, 0..4).unwrap();
 
         // Another replica's write whose event never arrives: the next catch-up finds it.
