@@ -103,10 +103,10 @@ impl TestApp {
             .get(format!("{}/metrics", self.base_url))
             .send()
             .await
-            .unwrap()
+            .expect("GET /metrics")
             .text()
             .await
-            .unwrap()
+            .expect("the body of /metrics")
     }
 
     /// The `/graphql` URL.
