@@ -730,9 +730,12 @@ async fn execute_graphql(
         );
         return response;
     }
-    let replayable = replay_key.is_some() && state.responses.is_replayable(&request);
-    let capture = crate::match_log::MatchLogCapture::default();
     let parsed = state.documents.get(&request.query);
+    let replayable = replay_key.is_some()
+        && parsed.as_ref().is_some_and(|parsed| {
+            crate::replay::is_replayable(&parsed.document, request.operation_name.as_deref())
+        });
+    let capture = crate::match_log::MatchLogCapture::default();
     // A traced request needs the tracing extension: only the guarded schema has it.
     let plain = parsed
         .as_ref()

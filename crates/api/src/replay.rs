@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::parser::types::{OperationType, Selection};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
 use moka::future::Cache;
 use sha2::{Digest, Sha256};
 
@@ -30,14 +30,7 @@ pub(crate) struct Replay {
 
 pub(crate) struct ResponseCache {
     entries: Cache<[u8; 32], Arc<Replay>>,
-    /// Whether a document (operation name, with its length in front so no two split alike,
-    /// and query text) is replayable: deciding parses it, and clients send the same few
-    /// documents with new variables.
-    replayable: moka::sync::Cache<String, bool>,
 }
-
-/// Documents whose replayability is remembered.
-const REMEMBERED_DOCUMENTS: u64 = 1_024;
 
 impl ResponseCache {
     pub(crate) fn new(ttl: Duration, capacity_bytes: u64) -> Self {
@@ -50,20 +43,7 @@ impl ResponseCache {
                 })
                 .time_to_live(ttl)
                 .build(),
-            replayable: moka::sync::Cache::new(REMEMBERED_DOCUMENTS),
         }
-    }
-
-    /// [`is_replayable`], remembered per document.
-    pub(crate) fn is_replayable(&self, request: &async_graphql::Request) -> bool {
-        let operation = request.operation_name.as_deref().unwrap_or("");
-        let document = format!("{}:{operation}{}", operation.len(), request.query);
-        if let Some(known) = self.replayable.get(&document) {
-            return known;
-        }
-        let replayable = is_replayable(request);
-        self.replayable.insert(document, replayable);
-        replayable
     }
 
     /// The key of a request, or `None` when its answer must not be replayed.
@@ -107,12 +87,10 @@ impl ResponseCache {
     }
 }
 
-/// Whether the document's chosen operation is a query of replayable root fields only.
-pub(crate) fn is_replayable(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let operation = match request.operation_name.as_deref() {
+/// Whether the chosen operation of `document` (parsed once per text, `parsed.rs`) is a query
+/// of replayable root fields only.
+pub(crate) fn is_replayable(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let operation = match operation_name {
         Some(name) => document
             .operations
             .iter()
@@ -173,44 +151,48 @@ mod tests {
         async_graphql::Request::new(query)
     }
 
+    /// As the HTTP layer decides: a document that does not parse is never replayed.
+    fn replayable(query: &str, operation_name: Option<&str>) -> bool {
+        async_graphql::parser::parse_query(query)
+            .is_ok_and(|document| is_replayable(&document, operation_name))
+    }
+
     #[test]
-    fn the_remembered_decision_is_per_operation_and_document() {
-        let cache = ResponseCache::new(Duration::from_secs(60), 1 << 20);
-        let mut named = request("query A { __typename } mutation B { deleteProvider(id: \"x\") }");
-        for (operation, replayable) in [("A", true), ("B", false), ("A", true), ("B", false)] {
-            named.operation_name = Some(operation.into());
-            assert_eq!(cache.is_replayable(&named), replayable, "{operation}");
+    fn the_decision_is_per_operation_of_the_document() {
+        let named = "query A { __typename } mutation B { deleteProvider(id: \"x\") }";
+        for (operation, expected) in [("A", true), ("B", false), ("A", true), ("B", false)] {
+            assert_eq!(replayable(named, Some(operation)), expected, "{operation}");
         }
-        let mutation = request("mutation { deleteProvider(id: \"x\") }");
-        assert!(!cache.is_replayable(&mutation));
-        assert!(!cache.is_replayable(&mutation));
-        assert!(cache.is_replayable(&request("{ __typename }")));
+        let mutation = "mutation { deleteProvider(id: \"x\") }";
+        assert!(!replayable(mutation, None));
+        assert!(!replayable(mutation, None));
+        assert!(replayable("{ __typename }", None));
     }
 
     #[test]
     fn only_queries_of_replayable_root_fields_are_kept() {
-        assert!(is_replayable(&request(
-            "query($i: MatchInput!) { matchProviders(input: $i) { totalCount } __typename }"
-        )));
-        assert!(is_replayable(&request(
-            "{ recommendCare(symptoms: [LOW_MOOD]) { notice } }"
-        )));
-        assert!(!is_replayable(&request("{ provider(id: \"x\") { name } }")));
-        assert!(!is_replayable(&request(
-            "mutation { deleteProvider(id: \"x\") }"
-        )));
-        assert!(!is_replayable(&request(
-            "query { ...F } fragment F on Query { __typename }"
-        )));
-        assert!(!is_replayable(&request(
-            "query A { __typename } query B { __typename }"
-        )));
-        let mut named = request("query A { __typename } mutation B { deleteProvider(id: \"x\") }");
-        named.operation_name = Some("A".into());
-        assert!(is_replayable(&named));
-        named.operation_name = Some("B".into());
-        assert!(!is_replayable(&named));
-        assert!(!is_replayable(&request("{ matchProviders(")));
+        assert!(replayable(
+            "query($i: MatchInput!) { matchProviders(input: $i) { totalCount } __typename }",
+            None
+        ));
+        assert!(replayable(
+            "{ recommendCare(symptoms: [LOW_MOOD]) { notice } }",
+            None
+        ));
+        assert!(!replayable("{ provider(id: \"x\") { name } }", None));
+        assert!(!replayable("mutation { deleteProvider(id: \"x\") }", None));
+        assert!(!replayable(
+            "query { ...F } fragment F on Query { __typename }",
+            None
+        ));
+        assert!(!replayable(
+            "query A { __typename } query B { __typename }",
+            None
+        ));
+        let named = "query A { __typename } mutation B { deleteProvider(id: \"x\") }";
+        assert!(replayable(named, Some("A")));
+        assert!(!replayable(named, Some("B")));
+        assert!(!replayable("{ matchProviders(", None));
     }
 
     #[test]
