@@ -58,15 +58,6 @@ struct SyncState {
     wake: Notify,
 }
 
-impl SyncState {
-    fn high_water_is_set(&self) -> bool {
-        self.high_water
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_some()
-    }
-}
-
 /// What a catch-up did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CatchUp {
@@ -215,7 +206,8 @@ impl Directory {
         let _applying = self.sync.applying.lock().await;
         // Read before the changes: the index then holds at least this generation's state.
         let generation = self.generation().await?;
-        if *self.complete() == Some(generation) && self.sync.high_water_is_set() {
+        // Only a catch-up starts `complete`, so a high water is set whenever it is.
+        if *self.complete() == Some(generation) {
             return Ok(CatchUp {
                 upserted: 0,
                 deleted: 0,
