@@ -539,13 +539,13 @@ const REQUEST_ERROR_CODES: &[&str] = &[
 
 fn graphql_response(response: async_graphql::Response, format: ResponseFormat) -> Response {
     match serde_json::to_vec(&response) {
-        Ok(body) => respond(&response, body, format),
+        Ok(body) => respond(response, body, format),
         Err(error) => serialization_failed(&error, format),
     }
 }
 
 /// `response` over HTTP, already serialized as `body`.
-fn respond(response: &async_graphql::Response, body: Vec<u8>, format: ResponseFormat) -> Response {
+fn respond(response: async_graphql::Response, body: Vec<u8>, format: ResponseFormat) -> Response {
     let never_executed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|error| {
@@ -573,7 +573,7 @@ fn respond(response: &async_graphql::Response, body: Vec<u8>, format: ResponseFo
     {
         headers.insert(header::CACHE_CONTROL, value);
     }
-    headers.extend(response.http_headers.clone());
+    headers.extend(response.http_headers);
     http_response
 }
 
@@ -801,7 +801,7 @@ async fn execute_graphql(
         metrics::counter!("carematch_response_cache_total", "outcome" => "miss").increment(1);
         state.responses.insert(key, body.clone(), &capture).await;
     }
-    respond(&response, body.into_bytes(), format)
+    respond(response, body.into_bytes(), format)
 }
 
 /// Executions by schema: `plain` (a checked query, no extensions), `guarded`, and
