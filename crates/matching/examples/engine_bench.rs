@@ -59,6 +59,10 @@ fn main() -> Result<(), AnyError> {
             Path::new(&argument(&arguments, 1)?),
             argument(&arguments, 2)?.parse()?,
         ),
+        Some("http-mix") => http_mix(
+            Path::new(&argument(&arguments, 1)?),
+            argument(&arguments, 2)?.parse()?,
+        ),
         Some("postgis") => postgis::run(
             Path::new(&argument(&arguments, 1)?),
             argument(&arguments, 2)?.parse()?,
@@ -66,7 +70,7 @@ fn main() -> Result<(), AnyError> {
             &argument(&arguments, 4)?,
         ),
         _ => Err(
-            "usage: engine_bench all|build|query DIR [COUNT] [QUERIES] | postgis DIR COUNT QUERIES URL"
+            "usage: engine_bench all|build|query|http-mix DIR [COUNT] [QUERIES] | postgis DIR COUNT QUERIES URL"
                 .into(),
         ),
     }
@@ -191,6 +195,57 @@ fn query(directory: &Path, queries: usize) -> Result<(), AnyError> {
         percentiles(&mut team_latencies)
     );
     println!("serving process memory after queries: {}", memory_report());
+    Ok(())
+}
+
+/// `Engine::rank` alone (no words, no hydration) on the HTTP benchmark's uncached mix
+/// (`bench/http/match.lua`): its 16 metro postal codes, a radius of 5-50 km, one of its six
+/// symptoms. The in-process share of an uncached HTTP request that ranking costs.
+fn http_mix(directory: &Path, queries: usize) -> Result<(), AnyError> {
+    const POSTAL: &[&str] = &[
+        "97205", "10001", "60614", "94110", "30303", "75201", "98101", "02139", "80202", "33101",
+        "85004", "19104", "48201", "55401", "63101", "37203",
+    ];
+    const SYMPTOMS: &[Symptom] = &[
+        Symptom::UrineLeakage,
+        Symptom::LowMood,
+        Symptom::PelvicPain,
+        Symptom::BreastfeedingDifficulty,
+        Symptom::BackPain,
+        Symptom::Anxiety,
+    ];
+    let index = Arc::new(ProviderIndex::open_or_create(directory)?);
+    let engine = Engine::new(index, PostalCodes::embedded(), RankingConfig::default())?;
+    let mut random = QueryRandom(11);
+    let mut requests = Vec::with_capacity(queries + 200);
+    while requests.len() < queries + 200 {
+        let n = random.below(1_000_000);
+        let mut draft = MatchRequestDraft::at(LocationQueryDraft {
+            latitude: None,
+            longitude: None,
+            postal_code: Some(POSTAL[n % POSTAL.len()].to_owned()),
+        });
+        draft.radius_km = Some(5.0 + random.unit() * 45.0);
+        draft.symptoms = vec![SYMPTOMS[n % SYMPTOMS.len()]];
+        requests.push(engine.validate_request(draft)?);
+    }
+    for request in &requests[..200] {
+        engine.rank(request)?;
+    }
+    let mut latencies: Vec<Duration> = Vec::with_capacity(queries);
+    let started = Instant::now();
+    for request in &requests[200..] {
+        let one = Instant::now();
+        engine.rank(request)?;
+        latencies.push(one.elapsed());
+    }
+    let total = started.elapsed();
+    println!(
+        "rank, HTTP uncached mix, {} queries: mean {:.1} µs, {}",
+        latencies.len(),
+        total.as_secs_f64() * 1e6 / latencies.len().max(1) as f64,
+        percentiles(&mut latencies)
+    );
     Ok(())
 }
 

@@ -26,7 +26,8 @@ use carematch_domain::{
 use carematch_postal::PostalCodes;
 use carematch_search::{
     Candidate, CandidateCounts, CandidateQuery, CareModeSet, CareTypeSet, CertificationLevel, Hit,
-    IndexView, NetworkAnswer, NextHit, ProviderIndex, Reach, SymptomSet, VocabularyKey,
+    IndexView, NetworkAnswer, NextHit, PoolGroup, ProviderIndex, Reach, SymptomSet, UsefulDistance,
+    VocabularyKey,
 };
 use rustc_hash::FxHashMap;
 
@@ -177,6 +178,56 @@ impl BestScored {
     }
 }
 
+/// How far past the exact bound a group's best distance score must be needed before the
+/// group is skipped whole, so rounding in the two sums never drops a provider that ties.
+const GROUP_BOUND_MARGIN: f64 = 1e-9;
+
+/// The useful distance per care type and group for the current threshold of one ranking,
+/// each computed when first asked after the threshold rose (the search asks once per hit).
+struct DistanceBounds<'engine, 'prepared, 'view, 'index> {
+    engine: &'engine Engine,
+    prepared: &'prepared Prepared<'view, 'index>,
+    /// `NEG_INFINITY` until the list is full: every distance is useful.
+    threshold: Cell<f64>,
+    /// Per care type and group: the threshold it was computed for, and the distance.
+    computed: Vec<Cell<(f64, f64)>>,
+}
+
+impl<'engine, 'prepared, 'view, 'index> DistanceBounds<'engine, 'prepared, 'view, 'index> {
+    fn new(engine: &'engine Engine, prepared: &'prepared Prepared<'view, 'index>) -> Self {
+        Self {
+            engine,
+            prepared,
+            threshold: Cell::new(f64::NEG_INFINITY),
+            computed: vec![
+                Cell::new((f64::NEG_INFINITY, f64::INFINITY));
+                CareType::ALL.len() * PoolGroup::COUNT
+            ],
+        }
+    }
+
+    fn raise(&self, threshold: f64) {
+        self.threshold.set(threshold);
+    }
+
+    fn get(&self, care_type: CareType, group: PoolGroup) -> f64 {
+        let threshold = self.threshold.get();
+        let position = care_type as usize * PoolGroup::COUNT + group.position();
+        let Some(cell) = self.computed.get(position) else {
+            return f64::INFINITY;
+        };
+        let (computed_for, distance) = cell.get();
+        if computed_for == threshold {
+            return distance;
+        }
+        let distance = self
+            .engine
+            .useful_distance_km(self.prepared, threshold, care_type, group);
+        cell.set((threshold, distance));
+        distance
+    }
+}
+
 /// Everything one request needs, computed once under one read view.
 struct Prepared<'view, 'index> {
     view: &'view IndexView<'index>,
@@ -250,9 +301,10 @@ impl Engine {
             keep_top
         };
         let mut best = BestScored::new(window);
-        let useful_distance_km = Cell::new(f64::INFINITY);
+        let bounds = DistanceBounds::new(self, &prepared);
+        let useful = |care_type: CareType, group: PoolGroup| bounds.get(care_type, group);
         let query = CandidateQuery {
-            useful_distance_km: Some(&useful_distance_km),
+            useful_distance_km: Some(UsefulDistance(&useful)),
             ..self.candidate_query(&prepared, request)
         };
         let counts = view.candidates(&query, |hit| {
@@ -267,7 +319,7 @@ impl Engine {
                 && best.offer(scored)
                 && let Some(threshold) = best.threshold()
             {
-                useful_distance_km.set(self.useful_distance_km(&prepared, threshold));
+                bounds.raise(threshold);
             }
             NextHit::Continue
         });
@@ -457,19 +509,26 @@ impl Engine {
         }
     }
 
-    /// The distance past which a nearby hit cannot beat `threshold`: its score is at most the
-    /// best every other component allows plus its distance score, which decays with distance.
-    fn useful_distance_km(&self, prepared: &Prepared<'_, '_>, threshold: f64) -> f64 {
+    /// The distance past which a nearby hit of `care_type` and `group` cannot beat
+    /// `threshold`: its score is at most the best every other component allows its group plus
+    /// its distance score, which decays with distance. Negative when no hit of the group can
+    /// beat it at any distance.
+    fn useful_distance_km(
+        &self,
+        prepared: &Prepared<'_, '_>,
+        threshold: f64,
+        care_type: CareType,
+        group: PoolGroup,
+    ) -> f64 {
         let config = &self.config;
         let weights = &config.weights;
-        let best_payment = self.best_payment_score(&prepared.situation);
-        let best_need = prepared
-            .wanted
-            .iter()
-            .map(|wanted| {
-                crate::scoring::priority_weight(wanted.priority, &config.priority_weights)
-            })
-            .fold(0.0, f64::max);
+        if weights.distance <= 0.0 {
+            return f64::INFINITY;
+        }
+        let Some(wanted) = prepared.wanted(care_type) else {
+            return f64::INFINITY;
+        };
+        let best_need = crate::scoring::priority_weight(wanted.priority, &config.priority_weights);
         let text_weight = if prepared.text_given {
             weights.text
         } else {
@@ -481,19 +540,30 @@ impl Engine {
             + weights.payment
             + weights.availability
             + text_weight;
+        // With her modes given a provider may count fewer ways than it offers: the best of
+        // the counts up to its own bounds it.
+        let best_availability = (0..=group.ways)
+            .map(|ways| match ways {
+                0 | 1 => config.availability_scores.one_way,
+                2 => config.availability_scores.two_ways,
+                _ => config.availability_scores.three_or_more_ways,
+            })
+            .fold(0.0, f64::max);
         let best_without_distance = weights.need_fit * best_need
-            + weights.certification * 1.0
-            + weights.payment * best_payment
-            + weights.availability * 1.0
+            + weights.certification
+                * certification_score(group.certification, &config.certification_scores)
+            + weights.payment * self.best_payment_score(&prepared.situation)
+            + weights.availability * best_availability
             + text_weight;
-        if weights.distance <= 0.0 {
-            return f64::INFINITY;
-        }
         // Skip when best_without_distance + distance_weight * g(d) < threshold * total_weight.
         let needed_distance_score =
             (threshold * total_weight - best_without_distance) / weights.distance;
         if needed_distance_score <= 0.0 {
             return f64::INFINITY;
+        }
+        if needed_distance_score > 1.0 + GROUP_BOUND_MARGIN {
+            // Not even a provider at her door: the whole group is out.
+            return -1.0;
         }
         if needed_distance_score > 1.0 {
             return config.distance_decay.offset_km;

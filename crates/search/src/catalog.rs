@@ -15,8 +15,8 @@ use carematch_domain::{
     CareMode, CareType, CertificationScope, GeoPoint, Language, Provider, ProviderId, Region,
     haversine_km,
 };
-use rstar::RTree;
 use rstar::primitives::GeomWithData;
+use rstar::{PointDistance, RTree};
 
 use crate::sets::{CareModeSet, CareTypeSet, SymptomSet};
 use crate::sphere::{
@@ -50,6 +50,16 @@ pub enum CertificationLevel {
 }
 
 impl CertificationLevel {
+    /// Every level, weakest first (the order of the variants, which `as usize` numbers).
+    pub const ALL: [Self; 6] = [
+        Self::None,
+        Self::GeneralSelfReported,
+        Self::GeneralVerified,
+        Self::PerinatalSelfReported,
+        Self::PerinatalVerified,
+        Self::StrongestCredentialVerified,
+    ];
+
     pub fn of(provider: &Provider) -> Self {
         provider
             .certifications
@@ -253,6 +263,49 @@ pub struct CompactEntry {
     pub requires_referral: bool,
 }
 
+/// Providers whose static score parts are equal: the same certification level and the same
+/// number of ways to be seen (up to three). The remote pools are ordered by it and each care
+/// type's R*-trees are split by it, so a caller whose list is full bounds a whole group's
+/// score at once (see [`Catalog::candidates`]). Ordered weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PoolGroup {
+    pub certification: CertificationLevel,
+    /// Ways to be seen, counted up to three.
+    pub ways: usize,
+}
+
+/// Number of distinct [`PoolGroup`]s: six levels by zero to three ways.
+const POOL_GROUPS: usize = PoolGroup::COUNT;
+
+impl PoolGroup {
+    /// Number of distinct groups: six levels by zero to three ways.
+    pub const COUNT: usize = CertificationLevel::ALL.len() * 4;
+
+    /// Position among all groups (below [`PoolGroup::COUNT`]), in group order.
+    pub fn position(self) -> usize {
+        self.certification as usize * 4 + self.ways.min(3)
+    }
+
+    fn at(position: usize) -> Self {
+        Self {
+            certification: CertificationLevel::ALL[(position / 4).min(5)],
+            ways: position % 4,
+        }
+    }
+}
+
+/// The caller's bound on nearby hits, asked per care type and group: a hit of that group
+/// farther than the answer cannot reach the caller's list. Answers only shrink while a search
+/// runs (the caller's list only gets better); a negative answer rules the group out.
+#[derive(Clone, Copy)]
+pub struct UsefulDistance<'a>(pub &'a dyn Fn(CareType, PoolGroup) -> f64);
+
+impl std::fmt::Debug for UsefulDistance<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("UsefulDistance")
+    }
+}
+
 /// Bit for `key` in a set of `BITS` bits: exact below `BITS - 1`; the last bit stands for every
 /// larger key (an overflow marker), so an exact bit is never set by a collision.
 const fn key_bit<const BITS: u32>(key: VocabularyKey) -> u32 {
@@ -264,11 +317,13 @@ impl CompactEntry {
         self.modes.contains(mode)
     }
 
-    /// The remote pools' group: certification level and ways to be seen (counted up to
-    /// three, where availability stops growing). Every static part of a score is equal in a
-    /// group.
-    pub fn pool_group(&self) -> (CertificationLevel, usize) {
-        (self.certification, self.modes.len().min(3))
+    /// The provider's group: certification level and ways to be seen (counted up to three,
+    /// where availability stops growing). Every static part of a score is equal in a group.
+    pub fn pool_group(&self) -> PoolGroup {
+        PoolGroup {
+            certification: self.certification,
+            ways: self.modes.len().min(3),
+        }
     }
 
     fn of(slot: ProviderSlot, summary: &ProviderSummary) -> Self {
@@ -447,10 +502,11 @@ pub struct CandidateQuery<'a> {
     /// this many in all, no farther than `beyond_radius_max_km`). Zero turns widening off.
     pub widen_when_fewer_than: usize,
     pub beyond_radius_max_km: f64,
-    /// Set by the caller while it is visited: a nearby hit farther than this cannot reach the
-    /// caller's top list (its bound), so the search skips it. A provider skipped here that
-    /// she could also see remotely is still visited as a remote hit. `None`: visit all.
-    pub useful_distance_km: Option<&'a std::cell::Cell<f64>>,
+    /// Asked while hits are visited: a nearby hit of a group farther than this cannot reach
+    /// the caller's top list (its bound), so the search skips it, or the whole group. A
+    /// provider skipped here that she could also see remotely is still visited as a remote
+    /// hit. `None`: visit all.
+    pub useful_distance_km: Option<UsefulDistance<'a>>,
 }
 
 /// The first ring of a radius search: near enough to fill a ranked list in a dense metro, so
@@ -485,9 +541,9 @@ pub struct Catalog {
     pub(crate) plans: Vocabulary,
     pub(crate) languages: Vocabulary,
     pub(crate) regions: Vocabulary,
-    /// One tree per care type (index = `CareType as usize`), of accepting providers that see
-    /// clients in person or at home.
-    physical: Vec<RTree<SpatialEntry>>,
+    /// Per care type (index = `CareType as usize`), one tree per [`PoolGroup`] (index =
+    /// its position) of accepting providers that see clients in person or at home.
+    physical: Vec<Vec<RTree<SpatialEntry>>>,
     /// Accepting telehealth/online providers of licensed care, per care type and state.
     remote_licensed: Vec<HashMap<VocabularyKey, RemotePool>>,
     /// Accepting telehealth/online providers of care open to everyone (support groups).
@@ -500,7 +556,7 @@ const PHYSICAL_MODES: [CareMode; 2] = [CareMode::InPerson, CareMode::HomeVisit];
 impl Catalog {
     pub fn new() -> Self {
         Self {
-            physical: CareType::ALL.iter().map(|_| RTree::new()).collect(),
+            physical: CareType::ALL.iter().map(|_| empty_trees()).collect(),
             remote_licensed: CareType::ALL.iter().map(|_| HashMap::new()).collect(),
             remote_anywhere: CareType::ALL
                 .iter()
@@ -656,8 +712,9 @@ impl Catalog {
         self.slot_by_id.remove(&summary.id);
         let entries = spatial_entries(slot, &summary);
         let compact = CompactEntry::of(slot, &summary);
+        let group = compact.pool_group().position();
         for care_type in summary.care_types.iter() {
-            let tree = &mut self.physical[care_type as usize];
+            let tree = &mut self.physical[care_type as usize][group];
             for entry in &entries {
                 tree.remove(entry);
             }
@@ -687,7 +744,8 @@ impl Catalog {
         };
         for care_type in summary.care_types.iter() {
             for entry in &entries {
-                self.physical[care_type as usize].insert(*entry);
+                let group = entry.data.entry.pool_group().position();
+                self.physical[care_type as usize][group].insert(*entry);
             }
             if remote {
                 let entry = CompactEntry::of(slot, summary);
@@ -714,8 +772,7 @@ impl Catalog {
     /// Builds a catalog from summaries in slot order (slots 0..n), bulk-loading the trees,
     /// which is several times faster than inserting one by one.
     pub fn bulk_load(mut self, summaries: Vec<ProviderSummary>) -> Self {
-        let mut entries_by_care_type: Vec<Vec<SpatialEntry>> =
-            CareType::ALL.iter().map(|_| Vec::new()).collect();
+        let mut entries_by_tree = EntriesByTree::new();
         self.summaries = Vec::with_capacity(summaries.len());
         self.slot_by_id.reserve(summaries.len());
         for (slot, summary) in summaries.into_iter().enumerate() {
@@ -723,16 +780,13 @@ impl Catalog {
             if summary.accepting_new_clients
                 && PHYSICAL_MODES.iter().any(|mode| summary.offers(*mode))
             {
-                let entries = spatial_entries(slot, &summary);
-                for care_type in summary.care_types.iter() {
-                    entries_by_care_type[care_type as usize].extend_from_slice(&entries);
-                }
+                entries_by_tree.add(slot, &summary);
             }
             self.add_to_retrieval(slot, &summary, false);
             self.slot_by_id.insert(summary.id, slot);
             self.summaries.push(Some(summary));
         }
-        self.physical = entries_by_care_type.into_iter().map(build_tree).collect();
+        self.physical = entries_by_tree.build();
         self.sort_remote_pools();
         self
     }
@@ -759,8 +813,7 @@ impl Catalog {
         }
         let mut catalog = self;
         catalog.summaries.reserve(last_slot as usize + 1);
-        let mut entries_by_care_type: Vec<Vec<SpatialEntry>> =
-            CareType::ALL.iter().map(|_| Vec::new()).collect();
+        let mut entries_by_tree = EntriesByTree::new();
         for (slot, summary) in summaries {
             let index = slot as usize;
             if catalog.summaries.len() <= index {
@@ -773,16 +826,13 @@ impl Catalog {
             if summary.accepting_new_clients
                 && PHYSICAL_MODES.iter().any(|mode| summary.offers(*mode))
             {
-                let entries = spatial_entries(slot, &summary);
-                for care_type in summary.care_types.iter() {
-                    entries_by_care_type[care_type as usize].extend_from_slice(&entries);
-                }
+                entries_by_tree.add(slot, &summary);
             }
             catalog.add_to_retrieval(slot, &summary, false);
             catalog.slot_by_id.insert(summary.id, slot);
             catalog.summaries[index] = Some(summary);
         }
-        catalog.physical = entries_by_care_type.into_iter().map(build_tree).collect();
+        catalog.physical = entries_by_tree.build();
         catalog.sort_remote_pools();
         catalog
     }
@@ -873,54 +923,60 @@ impl Catalog {
         let mut seen_nearby = SlotBits::new(self.summaries.len());
         let searches_physical = PHYSICAL_MODES.iter().any(|mode| accepts(*mode));
         if searches_physical {
-            let useful = || {
+            let useful = |care_type: CareType, group: PoolGroup| {
                 query
                     .useful_distance_km
-                    .map_or(f64::INFINITY, std::cell::Cell::get)
+                    .map_or(f64::INFINITY, |useful| (useful.0)(care_type, group))
             };
             // Two rings: the first fills the caller's list, the second goes only as far as the
-            // caller's bound still allows.
+            // caller's bound still allows. Within a ring the strongest groups go first, so the
+            // bound rises before the weaker groups are searched.
             let first_ring_km = query.radius_km.min(FIRST_RING_KM);
             let mut rings = vec![(0.0, first_ring_km)];
             if query.radius_km > first_ring_km {
                 rings.push((first_ring_km, query.radius_km));
             }
-            for (inner_km, outer_km) in rings {
-                let outer_km = outer_km.min(useful());
-                if outer_km <= inner_km {
-                    break;
-                }
-                let squared_chord = squared_chord_for_distance_km(outer_km);
-                for care_type in query.care_types.iter() {
-                    for spatial in self.physical[care_type as usize]
-                        .locate_within_distance(origin, squared_chord)
-                    {
-                        let entry = &spatial.data.entry;
-                        let distance_km = great_circle_km(origin_exact, spatial.geom());
-                        if distance_km > outer_km
-                            || (inner_km > 0.0 && distance_km <= inner_km)
-                            || !speaks(entry)
-                        {
+            for (inner_km, ring_outer_km) in rings {
+                for position in (0..POOL_GROUPS).rev() {
+                    let group = PoolGroup::at(position);
+                    for care_type in query.care_types.iter() {
+                        let tree = &self.physical[care_type as usize][position];
+                        if tree.size() == 0 {
                             continue;
                         }
-                        let Some(mode) = physical_mode(entry, distance_km) else {
-                            continue;
-                        };
-                        let also_remote =
-                            remote_mode(entry).is_some() && licensed(entry, care_type);
-                        if inner_km > 0.0 && distance_km > useful() {
+                        let outer_km = ring_outer_km.min(useful(care_type, group));
+                        if outer_km <= inner_km {
                             continue;
                         }
-                        visit(&Hit {
-                            entry,
-                            care_type,
-                            mode,
-                            reach: Reach::WithinRadius,
-                            distance_km: Some(distance_km),
-                            also_remote,
-                        });
-                        if seen_nearby.insert(entry.slot) {
-                            counts.found_within_radius += 1;
+                        let squared_chord = squared_chord_for_distance_km(outer_km);
+                        for spatial in tree.locate_within_distance(origin, squared_chord) {
+                            let entry = &spatial.data.entry;
+                            let distance_km = great_circle_km(origin_exact, spatial.geom());
+                            if distance_km > outer_km
+                                || (inner_km > 0.0 && distance_km <= inner_km)
+                                || !speaks(entry)
+                            {
+                                continue;
+                            }
+                            let Some(mode) = physical_mode(entry, distance_km) else {
+                                continue;
+                            };
+                            if distance_km > useful(care_type, group) {
+                                continue;
+                            }
+                            let also_remote =
+                                remote_mode(entry).is_some() && licensed(entry, care_type);
+                            visit(&Hit {
+                                entry,
+                                care_type,
+                                mode,
+                                reach: Reach::WithinRadius,
+                                distance_km: Some(distance_km),
+                                also_remote,
+                            });
+                            if seen_nearby.insert(entry.slot) {
+                                counts.found_within_radius += 1;
+                            }
                         }
                     }
                 }
@@ -978,8 +1034,7 @@ impl Catalog {
             let mut beyond: Vec<Hit<'a>> = Vec::new();
             for care_type in query.care_types.iter() {
                 let mut found_here: Vec<ProviderSlot> = Vec::new();
-                for spatial in self.physical[care_type as usize]
-                    .nearest_neighbor_iter(&origin)
+                for spatial in nearest_first(&self.physical[care_type as usize], origin)
                     .take(BEYOND_RADIUS_ENTRY_BUDGET)
                 {
                     let entry = &spatial.data.entry;
@@ -1034,6 +1089,70 @@ impl Catalog {
             counts.found_beyond_radius = nearest_slots.len();
         }
         counts
+    }
+}
+
+/// The entries of several trees, nearest to `origin` first: one tree's nearest-neighbour walk
+/// merged across the trees of a care type.
+fn nearest_first(
+    trees: &[RTree<SpatialEntry>],
+    origin: SpherePoint,
+) -> impl Iterator<Item = &SpatialEntry> {
+    let mut walks: Vec<_> = trees
+        .iter()
+        .filter(|tree| tree.size() > 0)
+        .map(|tree| tree.nearest_neighbor_iter(&origin).peekable())
+        .collect();
+    std::iter::from_fn(move || {
+        let nearest = walks
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(position, walk)| {
+                walk.peek()
+                    .map(|spatial| (position, spatial.distance_2(&origin)))
+            })
+            .min_by(|first, second| first.1.total_cmp(&second.1))?
+            .0;
+        walks[nearest].next()
+    })
+}
+
+/// One empty tree per [`PoolGroup`].
+fn empty_trees() -> Vec<RTree<SpatialEntry>> {
+    (0..POOL_GROUPS).map(|_| RTree::new()).collect()
+}
+
+/// The R*-tree entries of a bulk load, per care type and group.
+struct EntriesByTree(Vec<Vec<Vec<SpatialEntry>>>);
+
+impl EntriesByTree {
+    fn new() -> Self {
+        Self(
+            CareType::ALL
+                .iter()
+                .map(|_| (0..POOL_GROUPS).map(|_| Vec::new()).collect())
+                .collect(),
+        )
+    }
+
+    fn add(&mut self, slot: ProviderSlot, summary: &ProviderSummary) {
+        let entries = spatial_entries(slot, summary);
+        let Some(group) = entries
+            .first()
+            .map(|entry| entry.data.entry.pool_group().position())
+        else {
+            return;
+        };
+        for care_type in summary.care_types.iter() {
+            self.0[care_type as usize][group].extend_from_slice(&entries);
+        }
+    }
+
+    fn build(self) -> Vec<Vec<RTree<SpatialEntry>>> {
+        self.0
+            .into_iter()
+            .map(|groups| groups.into_iter().map(build_tree).collect())
+            .collect()
     }
 }
 

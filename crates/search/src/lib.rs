@@ -7,11 +7,13 @@
 //!   several times and need a collapse step, and multi-location providers are few. Locations
 //!   are multi-valued fast fields (`latitude`, `longitude`) in the document and points in the
 //!   spatial index.
-//! - **Geo retrieval by an in-memory R*-tree per care type** (rstar, on 3-D points so chord
+//! - **Geo retrieval by in-memory R*-trees per care type** (rstar, on 3-D points so chord
 //!   distance orders like great-circle distance), holding only providers accepting new
-//!   clients. A 25 km query touches only the points inside the radius; geo-cell terms or
-//!   fast-field ranges in tantivy would intersect with posting lists of hundreds of thousands
-//!   of documents for a common care type. See `catalog.rs`.
+//!   clients, one tree per group of equal static score parts (certification, ways to be
+//!   seen), so a full ranked list searches a weaker group only as far as it can still place.
+//!   A 25 km query touches only the points inside the radius; geo-cell terms or fast-field
+//!   ranges in tantivy would intersect with posting lists of hundreds of thousands of
+//!   documents for a common care type. See `catalog.rs`.
 //! - **A compact in-memory summary per provider** (bit sets, interned payers and languages,
 //!   locations) carries every filter and ranking input, so ranking never reads a document.
 //!   A one-cache-line `CompactEntry` (id, payer/language/state bits, symptoms, modes,
@@ -39,8 +41,9 @@ mod sphere;
 
 pub use catalog::{
     Candidate, CandidateCounts, CandidateQuery, Catalog, CertificationLevel, CompactEntry, Hit,
-    LocationPoint, NetworkAnswer, NetworkEntry, NextHit, PhysicalData, ProviderSlot,
-    ProviderSummary, Reach, STRONGEST_CREDENTIALS, Vocabulary, VocabularyKey, normalize_name,
+    LocationPoint, NetworkAnswer, NetworkEntry, NextHit, PhysicalData, PoolGroup, ProviderSlot,
+    ProviderSummary, Reach, STRONGEST_CREDENTIALS, UsefulDistance, Vocabulary, VocabularyKey,
+    normalize_name,
 };
 pub use error::SearchError;
 pub use index::{BuildReport, IndexOptions, IndexView, ProviderIndex};

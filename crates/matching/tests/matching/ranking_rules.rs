@@ -555,3 +555,87 @@ fn cutting_a_large_radius_short_by_the_score_bound_keeps_the_exact_top() {
         assert_eq!(pruned_ids[..], full_ids[..200], "{extra}");
     }
 }
+
+#[test]
+fn skipping_whole_certification_and_availability_groups_keeps_the_exact_top() {
+    // 2,400 providers of four care types packed within 12 km of her, in every certification
+    // level and with one to three ways to be seen, some home visits with short reach: the
+    // engine bounds each group's score separately and must still keep the exact top 200.
+    let care_types = [
+        "PELVIC_FLOOR_PHYSICAL_THERAPY",
+        "LACTATION_CONSULTING",
+        "POSTNATAL_MASSAGE",
+        "DOULA",
+    ];
+    let mode_sets = [
+        json!(["IN_PERSON"]),
+        json!(["HOME_VISIT"]),
+        json!(["IN_PERSON", "TELEHEALTH"]),
+        json!(["IN_PERSON", "HOME_VISIT", "TELEHEALTH"]),
+        json!(["HOME_VISIT", "IN_PERSON", "TELEHEALTH", "VIRTUAL_GROUP"]),
+    ];
+    let certifications = [
+        json!([]),
+        json!([{"name": "X", "issuer": null, "scope": "GENERAL", "verified": false}]),
+        json!([{"name": "X", "issuer": null, "scope": "GENERAL", "verified": true}]),
+        json!([{"name": "X", "issuer": null, "scope": "PERINATAL", "verified": false}]),
+        json!([{"name": "X", "issuer": null, "scope": "PERINATAL", "verified": true}]),
+        json!([{"name": "IBCLC", "issuer": null, "scope": "PERINATAL", "verified": true}]),
+    ];
+    let providers: Vec<_> = (1..=2_400_u32)
+        .map(|number| {
+            let angle = f64::from(number) * 2.399_963;
+            let kilometres = 12.0 * (f64::from(number) / 2_400.0).sqrt();
+            let latitude = 45.5152 + kilometres * angle.sin() / 111.0;
+            let longitude = -122.6784 + kilometres * angle.cos() / 78.0;
+            let first = care_types[(number % 4) as usize];
+            let kinds = if number % 9 == 0 {
+                json!([first, care_types[((number / 9) % 4) as usize]])
+            } else {
+                json!([first])
+            };
+            pt_with(
+                number,
+                json!({
+                    "careTypes": kinds,
+                    "locations": [{"latitude": latitude, "longitude": longitude, "region": "OR"}],
+                    "modes": mode_sets[((number / 4) % 5) as usize],
+                    "homeVisitRadiusKm": if number % 2 == 0 { 3.0 } else { 20.0 },
+                    "certifications": certifications[((number / 3) % 6) as usize],
+                    "insurance": if number % 5 == 0 { json!([{"payer": "Aetna", "plan": null}]) } else { json!([]) },
+                    "acceptsFsaHsa": number % 7 < 3,
+                    "providesSuperbill": number % 6 == 1,
+                    "treats": match number % 3 {
+                        0 => json!(["URINE_LEAKAGE", "BREASTFEEDING_DIFFICULTY", "BACK_PAIN"]),
+                        1 => json!(["BREASTFEEDING_DIFFICULTY"]),
+                        _ => json!(["BACK_PAIN", "STRESS"]),
+                    },
+                }),
+            )
+        })
+        .collect();
+    let pruned = engine_over(providers.clone());
+    let full = crate::support::engine_with_config(
+        providers,
+        carematch_matching::RankingConfig {
+            keep_top: 10_000,
+            text_rescore_window: 10_000,
+            ..carematch_matching::RankingConfig::default()
+        },
+    );
+    for extra in [
+        json!({"radiusKm": 25, "symptoms": ["URINE_LEAKAGE", "BREASTFEEDING_DIFFICULTY", "BACK_PAIN"]}),
+        json!({"radiusKm": 4, "symptoms": ["BREASTFEEDING_DIFFICULTY"], "insurance": {"payer": "Aetna"}}),
+        json!({"radiusKm": 15, "symptoms": ["BACK_PAIN", "STRESS"], "modes": ["HOME_VISIT", "IN_PERSON"], "hasFsaOrHsa": true}),
+        json!({"radiusKm": 10, "symptoms": ["URINE_LEAKAGE"], "modes": ["IN_PERSON"]}),
+    ] {
+        let mut input = extra.clone();
+        input["location"] = json!({"latitude": 45.5152, "longitude": -122.6784});
+        let request = crate::support::request(&input);
+        let pruned_ids = ranked_ids(&pruned.match_providers(&request).unwrap());
+        let full_ids = ranked_ids(&full.match_providers(&request).unwrap());
+        let kept = pruned_ids.len();
+        assert!(kept > 100, "{extra}: only {kept} kept");
+        assert_eq!(pruned_ids[..], full_ids[..kept], "{extra}");
+    }
+}
