@@ -51,18 +51,35 @@ impl Loader<domain::ProviderId> for ProviderLoader {
         &self,
         keys: &[domain::ProviderId],
     ) -> Result<HashMap<domain::ProviderId, Arc<domain::Provider>>, Self::Error> {
-        let index = Arc::clone(&self.index);
-        let ids = keys.to_vec();
-        let loaded = tokio::task::spawn_blocking(move || index.get_many_shared(&ids))
+        indexed_providers(&self.index, keys.to_vec())
             .await
-            .map_err(|error| Arc::new(error.to_string()))?
-            .map_err(|error| Arc::new(error.to_string()))?;
-        Ok(loaded
-            .into_iter()
-            .flatten()
-            .map(|provider| (provider.id, provider))
-            .collect())
+            .map_err(Arc::new)
     }
+}
+
+/// The indexed providers among `ids`, read without the loader's batching delay: inline when
+/// every one is hydrated already (a page of a busy area usually is), else in one read on a
+/// blocking thread. A resolver that knows all its ids at once (a match page) calls this
+/// directly.
+async fn indexed_providers(
+    index: &Arc<ProviderIndex>,
+    ids: Vec<domain::ProviderId>,
+) -> Result<HashMap<domain::ProviderId, Arc<domain::Provider>>, String> {
+    let loaded = match index.get_many_hydrated(&ids) {
+        Some(loaded) => loaded,
+        None => {
+            let index = Arc::clone(index);
+            tokio::task::spawn_blocking(move || index.get_many_shared(&ids))
+                .await
+                .map_err(|error| error.to_string())?
+                .map_err(|error| error.to_string())?
+        }
+    };
+    Ok(loaded
+        .into_iter()
+        .flatten()
+        .map(|provider| (provider.id, provider))
+        .collect())
 }
 
 /// Loads providers from the store by NPI, all the NPIs of one batch in one read
@@ -183,11 +200,12 @@ impl QueryRoot {
             total,
             &shown,
         );
-        let loader = context.data_unchecked::<DataLoader<ProviderLoader>>();
-        let mut providers = loader
-            .load_many(page.iter().map(|found| found.provider_id))
-            .await
-            .map_err(|error| ApiError::internal_message(&error))?;
+        let mut providers = indexed_providers(
+            state.engine.index(),
+            page.iter().map(|found| found.provider_id).collect(),
+        )
+        .await
+        .map_err(|error| ApiError::internal_message(&error))?;
         let edges: Vec<MatchEdge> = page
             .into_iter()
             .filter_map(|found| {
@@ -254,14 +272,13 @@ impl QueryRoot {
             shown.len(),
             &shown,
         );
-        let loader = context.data_unchecked::<DataLoader<ProviderLoader>>();
         let ids = team
             .members
             .iter()
             .filter_map(|member| member.provider_match.as_ref())
-            .map(|found| found.provider_id);
-        let mut providers = loader
-            .load_many(ids)
+            .map(|found| found.provider_id)
+            .collect();
+        let mut providers = indexed_providers(state.engine.index(), ids)
             .await
             .map_err(|error| ApiError::internal_message(&error))?;
         let members = team

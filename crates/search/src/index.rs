@@ -394,6 +394,19 @@ impl ProviderIndex {
             .collect()
     }
 
+    /// [`ProviderIndex::get_many_shared`] when every indexed one of `ids` is already hydrated
+    /// (reads nothing from disk, so a caller on an async runtime may call it inline); `None`
+    /// when one would have to be read.
+    pub fn get_many_hydrated(&self, ids: &[ProviderId]) -> Option<Vec<Option<Arc<Provider>>>> {
+        let view = self.view();
+        ids.iter()
+            .map(|id| match view.catalog().slot_of(*id) {
+                Some(slot) => view.hydrated(slot),
+                None => Some(None),
+            })
+            .collect()
+    }
+
     /// After a commit: reloads the searcher, recomputes document addresses outside the lock,
     /// then swaps the new state in (replacing the catalog, or changing it with `change`).
     fn swap_in(
@@ -567,6 +580,18 @@ impl IndexView<'_> {
     /// The full provider at a slot, from the document store.
     pub fn provider(&self, slot: ProviderSlot) -> Result<Option<Provider>, SearchError> {
         Ok(self.provider_shared(slot)?.map(Arc::unwrap_or_clone))
+    }
+
+    /// The provider in `slot` if it is indexed and already hydrated: `Some(None)` when the
+    /// slot holds nobody, `None` when it would have to be read from the store.
+    fn hydrated(&self, slot: ProviderSlot) -> Option<Option<Arc<Provider>>> {
+        let Some(&packed) = self.state.document_by_slot.get(slot as usize) else {
+            return Some(None);
+        };
+        if packed == NO_DOCUMENT {
+            return Some(None);
+        }
+        self.state.hydrated.get(&slot).map(Some)
     }
 
     /// The provider in `slot`, shared with the cache of hydrated providers.
