@@ -21,7 +21,7 @@ use rstar::{PointDistance, RTree};
 use crate::sets::{CareModeSet, CareTypeSet, SymptomSet};
 use crate::sphere::{
     SpherePoint, great_circle_km, sphere_point, sphere_point_exact, sphere_point_of,
-    squared_chord_for_distance_km,
+    squared_chord_for_distance_km, squared_chord_inside_distance_km,
 };
 
 /// A provider's position in the in-memory tables. Stable while the provider exists; reused
@@ -509,9 +509,70 @@ pub struct CandidateQuery<'a> {
     pub useful_distance_km: Option<UsefulDistance<'a>>,
 }
 
-/// The first ring of a radius search: near enough to fill a ranked list in a dense metro, so
-/// the caller's bound can cut the rest of a large radius short.
-const FIRST_RING_KM: f64 = 5.0;
+/// The outer edges of the rings a radius search walks, nearest first: the near ring fills
+/// the caller's list with near providers, so its bound cuts the outer rings of a large radius
+/// short (or skips them). A ring walks only the subtrees that reach past its inner edge, so a
+/// point is enumerated by one ring, not by every ring out to it. More rings (1 to 70 km in
+/// ten steps, or 3/6/12/25 km) were not measurably faster on the HTTP mix at 1M (BENCHMARKS.md).
+const RING_EDGES_KM: [f64; 1] = [5.0];
+
+/// The rings of a search out to `radius_km`: `(inner, outer]` in kilometres.
+fn rings(radius_km: f64) -> Vec<(f64, f64)> {
+    let mut rings = Vec::with_capacity(RING_EDGES_KM.len() + 1);
+    let mut inner_km = 0.0;
+    for edge_km in RING_EDGES_KM {
+        if edge_km >= radius_km {
+            break;
+        }
+        rings.push((inner_km, edge_km));
+        inner_km = edge_km;
+    }
+    rings.push((inner_km, radius_km));
+    rings
+}
+
+/// An R*-tree selection of the entries in one ring around `origin`: chord squared at most
+/// `outer_squared`, skipping subtrees (and points) certainly inside `inner_squared`, which an
+/// earlier ring walked. Both bounds are padded outward, so every point of the ring is kept;
+/// the caller checks exact distances.
+struct RingSelection {
+    origin: SpherePoint,
+    inner_squared: f32,
+    outer_squared: f32,
+}
+
+impl RingSelection {
+    fn new(origin: SpherePoint, inner_km: f64, outer_km: f64) -> Self {
+        Self {
+            origin,
+            inner_squared: squared_chord_inside_distance_km(inner_km),
+            outer_squared: squared_chord_for_distance_km(outer_km),
+        }
+    }
+}
+
+impl rstar::SelectionFunction<SpatialEntry> for RingSelection {
+    fn should_unpack_parent(&self, envelope: &rstar::AABB<SpherePoint>) -> bool {
+        if envelope.distance_2(&self.origin) > self.outer_squared {
+            return false;
+        }
+        // The farthest corner: a box wholly inside the inner sphere holds nothing new.
+        let (lower, upper) = (envelope.lower(), envelope.upper());
+        let farthest_squared: f32 = (0..3)
+            .map(|axis| {
+                let near = (self.origin[axis] - lower[axis]).abs();
+                let far = (upper[axis] - self.origin[axis]).abs();
+                near.max(far).powi(2)
+            })
+            .sum();
+        farthest_squared >= self.inner_squared
+    }
+
+    fn should_unpack_leaf(&self, leaf: &SpatialEntry) -> bool {
+        let squared = leaf.geom().distance_2(&self.origin);
+        squared <= self.outer_squared && squared >= self.inner_squared
+    }
+}
 
 /// What the search saw, for the answer's explanation. Each count is of distinct providers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -928,15 +989,11 @@ impl Catalog {
                     .useful_distance_km
                     .map_or(f64::INFINITY, |useful| (useful.0)(care_type, group))
             };
-            // Two rings: the first fills the caller's list, the second goes only as far as the
-            // caller's bound still allows. Within a ring the strongest groups go first, so the
-            // bound rises before the weaker groups are searched.
-            let first_ring_km = query.radius_km.min(FIRST_RING_KM);
-            let mut rings = vec![(0.0, first_ring_km)];
-            if query.radius_km > first_ring_km {
-                rings.push((first_ring_km, query.radius_km));
-            }
-            for (inner_km, ring_outer_km) in rings {
+            // Rings nearest first; within a ring the strongest groups go first, so the bound
+            // rises before the weaker groups are searched. A ring past every group's bound
+            // ends the search.
+            for (inner_km, ring_outer_km) in rings(query.radius_km) {
+                let mut searched = false;
                 for position in (0..POOL_GROUPS).rev() {
                     let group = PoolGroup::at(position);
                     for care_type in query.care_types.iter() {
@@ -948,8 +1005,9 @@ impl Catalog {
                         if outer_km <= inner_km {
                             continue;
                         }
-                        let squared_chord = squared_chord_for_distance_km(outer_km);
-                        for spatial in tree.locate_within_distance(origin, squared_chord) {
+                        searched = true;
+                        let ring = RingSelection::new(origin, inner_km, outer_km);
+                        for spatial in tree.locate_with_selection_function(ring) {
                             let entry = &spatial.data.entry;
                             let distance_km = great_circle_km(origin_exact, spatial.geom());
                             if distance_km > outer_km
@@ -979,6 +1037,9 @@ impl Catalog {
                             }
                         }
                     }
+                }
+                if !searched {
+                    break;
                 }
             }
         }

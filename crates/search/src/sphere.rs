@@ -62,6 +62,14 @@ pub fn squared_chord_for_distance_km(distance_km: f64) -> f32 {
     (chord * chord) as f32
 }
 
+/// The squared chord length for a great-circle distance, shrunk by the same few metres: every
+/// point whose chord is below it is nearer than `distance_km` by haversine.
+pub fn squared_chord_inside_distance_km(distance_km: f64) -> f32 {
+    let half_angle = (distance_km / (2.0 * EARTH_RADIUS_KM)).min(std::f64::consts::FRAC_PI_2);
+    let chord = (2.0 * EARTH_RADIUS_KM * half_angle.sin() - 0.005).max(0.0);
+    (chord * chord) as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +92,8 @@ mod tests {
             );
             assert!(chord <= squared_chord_for_distance_km(distance));
             assert!(chord > squared_chord_for_distance_km(distance * 0.99));
+            assert!(chord >= squared_chord_inside_distance_km(distance));
+            assert!(chord < squared_chord_inside_distance_km(distance * 1.01));
             let from_chord = great_circle_km(
                 sphere_point_exact(GeoPoint::new(origin.0, origin.1).unwrap()),
                 &sphere_point(latitude, longitude),

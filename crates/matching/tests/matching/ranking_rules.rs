@@ -639,3 +639,72 @@ fn skipping_whole_certification_and_availability_groups_keeps_the_exact_top() {
         assert_eq!(pruned_ids[..], full_ids[..kept], "{extra}");
     }
 }
+
+#[test]
+fn a_radius_search_finds_exactly_the_providers_haversine_puts_inside_it() {
+    // Providers on and a metre or two either side of every ring edge the search walks, and
+    // a metre either side of her radius (the stored points are exact to about half a metre),
+    // each on its own bearing: none may be lost between two rings, none counted twice.
+    let origin = (45.5152_f64, -122.6784_f64);
+    let destination = |distance_km: f64, bearing_degrees: f64| {
+        let (latitude, longitude) = (origin.0.to_radians(), origin.1.to_radians());
+        let angle = distance_km / 6_371.008_8;
+        let bearing = bearing_degrees.to_radians();
+        let to_latitude =
+            (latitude.sin() * angle.cos() + latitude.cos() * angle.sin() * bearing.cos()).asin();
+        let to_longitude = longitude
+            + (bearing.sin() * angle.sin() * latitude.cos())
+                .atan2(angle.cos() - latitude.sin() * to_latitude.sin());
+        (to_latitude.to_degrees(), to_longitude.to_degrees())
+    };
+    let radius_km = 33.0;
+    let mut distances = Vec::new();
+    for edge in [1.0, 2.0, 3.5, 5.0, 7.5, 10.0, 15.0, 25.0] {
+        for offset in [-0.002, -0.0005, 0.0, 0.0005, 0.002] {
+            distances.push(edge + offset);
+        }
+    }
+    for offset in [-0.002, -0.001, 0.001, 0.002] {
+        distances.push(radius_km + offset);
+    }
+    distances.extend((0..40).map(|step| f64::from(step) * 0.9));
+    let providers: Vec<_> = distances
+        .iter()
+        .enumerate()
+        .map(|(position, distance)| {
+            let number = position as u32 + 1;
+            let (latitude, longitude) = destination(*distance, f64::from(number) * 37.0);
+            pt_with(
+                number,
+                json!({"locations": [{"latitude": latitude, "longitude": longitude, "region": "OR"}]}),
+            )
+        })
+        .collect();
+    let mut inside: Vec<ProviderId> = providers
+        .iter()
+        .filter(|provider| {
+            let location = &provider.locations[0];
+            carematch_domain::haversine_km(
+                origin.0,
+                origin.1,
+                location.point.latitude(),
+                location.point.longitude(),
+            ) <= radius_km
+        })
+        .map(|provider| provider.id)
+        .collect();
+    inside.sort();
+    let engine = engine_over(providers);
+    let request = portland_request(json!({"radiusKm": radius_km}));
+    let results = engine.match_providers(&request).unwrap();
+    let mut found: Vec<ProviderId> = results
+        .matches
+        .iter()
+        .filter(|found| !found.beyond_radius)
+        .map(|found| found.provider_id)
+        .collect();
+    found.sort();
+    assert!(inside.len() > 50, "{}", inside.len());
+    assert_eq!(found, inside);
+    assert_eq!(results.search_area.found_within_radius, inside.len());
+}
