@@ -20,6 +20,23 @@ fn pt_with(number: u32, changes: serde_json::Value) -> carematch_domain::Provide
     provider_from_json(provider)
 }
 
+/// The default engine over `providers`, and one that keeps and scores every candidate (its
+/// list never fills, so nothing is cut by a bound): their tops must be equal.
+fn pruned_and_full(
+    providers: Vec<carematch_domain::Provider>,
+) -> (carematch_matching::Engine, carematch_matching::Engine) {
+    let pruned = engine_over(providers.clone());
+    let full = crate::support::engine_with_config(
+        providers,
+        carematch_matching::RankingConfig {
+            keep_top: 10_000,
+            text_rescore_window: 10_000,
+            ..carematch_matching::RankingConfig::default()
+        },
+    );
+    (pruned, full)
+}
+
 fn order(results: &MatchResults) -> Vec<ProviderId> {
     ranked_ids(results)
 }
@@ -460,15 +477,7 @@ fn ranking_many_remote_providers_from_their_compact_entries_equals_ranking_all_i
             )
         })
         .collect();
-    let pruned = engine_over(providers.clone());
-    let full = crate::support::engine_with_config(
-        providers,
-        carematch_matching::RankingConfig {
-            keep_top: 10_000,
-            text_rescore_window: 10_000,
-            ..carematch_matching::RankingConfig::default()
-        },
-    );
+    let (pruned, full) = pruned_and_full(providers);
     let payers = [
         json!({"payer": "Payer 7"}),
         json!({"payer": "Payer 150", "plan": "Gold"}),
@@ -531,15 +540,7 @@ fn cutting_a_large_radius_short_by_the_score_bound_keeps_the_exact_top() {
             )
         })
         .collect();
-    let pruned = engine_over(providers.clone());
-    let full = crate::support::engine_with_config(
-        providers,
-        carematch_matching::RankingConfig {
-            keep_top: 10_000,
-            text_rescore_window: 10_000,
-            ..carematch_matching::RankingConfig::default()
-        },
-    );
+    let (pruned, full) = pruned_and_full(providers);
     for extra in [
         json!({"radiusKm": 50, "insurance": {"payer": "Aetna"}}),
         json!({"radiusKm": 50}),
@@ -614,15 +615,7 @@ fn skipping_whole_certification_and_availability_groups_keeps_the_exact_top() {
             )
         })
         .collect();
-    let pruned = engine_over(providers.clone());
-    let full = crate::support::engine_with_config(
-        providers,
-        carematch_matching::RankingConfig {
-            keep_top: 10_000,
-            text_rescore_window: 10_000,
-            ..carematch_matching::RankingConfig::default()
-        },
-    );
+    let (pruned, full) = pruned_and_full(providers);
     for extra in [
         json!({"radiusKm": 25, "symptoms": ["URINE_LEAKAGE", "BREASTFEEDING_DIFFICULTY", "BACK_PAIN"]}),
         json!({"radiusKm": 4, "symptoms": ["BREASTFEEDING_DIFFICULTY"], "insurance": {"payer": "Aetna"}}),
