@@ -509,10 +509,33 @@ impl Engine {
         }
     }
 
+    /// The best total a hit of `care_type` and `group` can reach with `distance` as its
+    /// distance score: the best need fit and payment her request allows, the group's
+    /// certification and ways to be seen, full text. `None` when she did not ask for the care.
+    fn group_best_total(
+        &self,
+        prepared: &Prepared<'_, '_>,
+        care_type: CareType,
+        group: PoolGroup,
+        distance: f64,
+    ) -> Option<f64> {
+        let wanted = prepared.wanted(care_type)?;
+        let config = &self.config;
+        let bound = ScoreBreakdown {
+            need_fit: crate::scoring::priority_weight(wanted.priority, &config.priority_weights),
+            distance,
+            certification: certification_score(group.certification, &config.certification_scores),
+            payment: self.best_payment_score(&prepared.situation),
+            availability: crate::scoring::ways_score(group.ways, &config.availability_scores),
+            text: 1.0,
+        };
+        Some(bound.total(&config.weights, prepared.text_given))
+    }
+
     /// The distance past which a nearby hit of `care_type` and `group` cannot beat
-    /// `threshold`: its score is at most the best every other component allows its group plus
-    /// its distance score, which decays with distance. Negative when no hit of the group can
-    /// beat it at any distance.
+    /// `threshold`: its total is at most the group's best, which is linear in the distance
+    /// score, and the distance score decays with distance. Negative when no hit of the group
+    /// can beat it at any distance.
     fn useful_distance_km(
         &self,
         prepared: &Prepared<'_, '_>,
@@ -520,44 +543,17 @@ impl Engine {
         care_type: CareType,
         group: PoolGroup,
     ) -> f64 {
-        let config = &self.config;
-        let weights = &config.weights;
-        if weights.distance <= 0.0 {
+        let (Some(at_far), Some(at_door)) = (
+            self.group_best_total(prepared, care_type, group, 0.0),
+            self.group_best_total(prepared, care_type, group, 1.0),
+        ) else {
+            return f64::INFINITY;
+        };
+        if at_door <= at_far {
+            // Distance does not count: every distance is as good as any.
             return f64::INFINITY;
         }
-        let Some(wanted) = prepared.wanted(care_type) else {
-            return f64::INFINITY;
-        };
-        let best_need = crate::scoring::priority_weight(wanted.priority, &config.priority_weights);
-        let text_weight = if prepared.text_given {
-            weights.text
-        } else {
-            0.0
-        };
-        let total_weight = weights.need_fit
-            + weights.distance
-            + weights.certification
-            + weights.payment
-            + weights.availability
-            + text_weight;
-        // With her modes given a provider may count fewer ways than it offers: the best of
-        // the counts up to its own bounds it.
-        let best_availability = (0..=group.ways)
-            .map(|ways| match ways {
-                0 | 1 => config.availability_scores.one_way,
-                2 => config.availability_scores.two_ways,
-                _ => config.availability_scores.three_or_more_ways,
-            })
-            .fold(0.0, f64::max);
-        let best_without_distance = weights.need_fit * best_need
-            + weights.certification
-                * certification_score(group.certification, &config.certification_scores)
-            + weights.payment * self.best_payment_score(&prepared.situation)
-            + weights.availability * best_availability
-            + text_weight;
-        // Skip when best_without_distance + distance_weight * g(d) < threshold * total_weight.
-        let needed_distance_score =
-            (threshold * total_weight - best_without_distance) / weights.distance;
+        let needed_distance_score = (threshold - at_far) / (at_door - at_far);
         if needed_distance_score <= 0.0 {
             return f64::INFINITY;
         }
@@ -565,10 +561,10 @@ impl Engine {
             // Not even a provider at her door: the whole group is out.
             return -1.0;
         }
+        let decay = &self.config.distance_decay;
         if needed_distance_score > 1.0 {
-            return config.distance_decay.offset_km;
+            return decay.offset_km;
         }
-        let decay = &config.distance_decay;
         let two_sigma_squared = -(decay.scale_km * decay.scale_km) / decay.decay.ln();
         // A small margin keeps rounding from skipping a hit exactly at the bound.
         decay.offset_km + (-needed_distance_score.ln() * two_sigma_squared).sqrt() + 0.001
@@ -604,26 +600,15 @@ impl Engine {
         if worst.beyond_radius {
             return false;
         }
-        let Some(wanted) = prepared.wanted(hit.care_type) else {
+        let remote_distance = distance_score(None, true, &self.config.distance_decay);
+        let Some(bound) = self.group_best_total(
+            prepared,
+            hit.care_type,
+            hit.entry.pool_group(),
+            remote_distance,
+        ) else {
             return false;
         };
-        let config = &self.config;
-        let bound = ScoreBreakdown {
-            need_fit: crate::scoring::priority_weight(wanted.priority, &config.priority_weights),
-            distance: distance_score(None, true, &config.distance_decay),
-            certification: certification_score(
-                hit.entry.certification,
-                &config.certification_scores,
-            ),
-            payment: self.best_payment_score(&prepared.situation),
-            availability: availability_score(
-                hit.entry.modes,
-                CareModeSet::EMPTY,
-                &config.availability_scores,
-            ),
-            text: 1.0,
-        }
-        .total(&config.weights, prepared.text_given);
         bound < worst.total || (bound == worst.total && hit.entry.id > worst.provider_id)
     }
 

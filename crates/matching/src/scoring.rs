@@ -203,6 +203,12 @@ pub fn availability_score(
     } else {
         provider_modes.intersection(accepted_modes).len()
     };
+    ways_score(ways, scores)
+}
+
+/// The availability score of `ways` ways to be seen. Never falls as `ways` grows (the
+/// configuration checks it), so the count a provider offers bounds every count she accepts.
+pub fn ways_score(ways: usize, scores: &AvailabilityScores) -> f64 {
     match ways {
         0 | 1 => scores.one_way,
         2 => scores.two_ways,

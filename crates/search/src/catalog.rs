@@ -274,22 +274,23 @@ pub struct PoolGroup {
     pub ways: usize,
 }
 
-/// Number of distinct [`PoolGroup`]s: six levels by zero to three ways.
-const POOL_GROUPS: usize = PoolGroup::COUNT;
-
 impl PoolGroup {
+    /// Ways counted: zero to three.
+    const WAYS: usize = 4;
+
     /// Number of distinct groups: six levels by zero to three ways.
-    pub const COUNT: usize = CertificationLevel::ALL.len() * 4;
+    pub const COUNT: usize = CertificationLevel::ALL.len() * Self::WAYS;
 
     /// Position among all groups (below [`PoolGroup::COUNT`]), in group order.
     pub fn position(self) -> usize {
-        self.certification as usize * 4 + self.ways.min(3)
+        self.certification as usize * Self::WAYS + self.ways.min(Self::WAYS - 1)
     }
 
+    /// The group at `position` (below [`PoolGroup::COUNT`]).
     fn at(position: usize) -> Self {
         Self {
-            certification: CertificationLevel::ALL[(position / 4).min(5)],
-            ways: position % 4,
+            certification: CertificationLevel::ALL[position / Self::WAYS],
+            ways: position % Self::WAYS,
         }
     }
 }
@@ -803,13 +804,13 @@ impl Catalog {
         } else {
             Vec::new()
         };
+        let entry = CompactEntry::of(slot, summary);
+        let group = entry.pool_group().position();
         for care_type in summary.care_types.iter() {
-            for entry in &entries {
-                let group = entry.data.entry.pool_group().position();
-                self.physical[care_type as usize][group].insert(*entry);
+            for spatial in &entries {
+                self.physical[care_type as usize][group].insert(*spatial);
             }
             if remote {
-                let entry = CompactEntry::of(slot, summary);
                 let add = |pool: &mut RemotePool| {
                     if bulk {
                         pool.entries.push(entry);
@@ -994,7 +995,7 @@ impl Catalog {
             // ends the search.
             for (inner_km, ring_outer_km) in rings(query.radius_km) {
                 let mut searched = false;
-                for position in (0..POOL_GROUPS).rev() {
+                for position in (0..PoolGroup::COUNT).rev() {
                     let group = PoolGroup::at(position);
                     for care_type in query.care_types.iter() {
                         let tree = &self.physical[care_type as usize][position];
@@ -1180,7 +1181,7 @@ fn nearest_first(
 
 /// One empty tree per [`PoolGroup`].
 fn empty_trees() -> Vec<RTree<SpatialEntry>> {
-    (0..POOL_GROUPS).map(|_| RTree::new()).collect()
+    (0..PoolGroup::COUNT).map(|_| RTree::new()).collect()
 }
 
 /// The R*-tree entries of a bulk load, per care type and group.
@@ -1191,7 +1192,7 @@ impl EntriesByTree {
         Self(
             CareType::ALL
                 .iter()
-                .map(|_| (0..POOL_GROUPS).map(|_| Vec::new()).collect())
+                .map(|_| (0..PoolGroup::COUNT).map(|_| Vec::new()).collect())
                 .collect(),
         )
     }
