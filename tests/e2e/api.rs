@@ -322,6 +322,43 @@ async fn an_upsert_is_matched_at_once_and_a_delete_removes_it() {
 }
 
 #[tokio::test]
+async fn a_page_shows_a_provider_as_written_after_it_was_shown_before() {
+    // The first match hydrates the page's providers; the rename must reach the next page.
+    let app = app_with_scenarios().await;
+    let input = json!({ "location": portland(), "symptoms": ["BREASTFEEDING_DIFFICULTY"], "insurance": { "payer": "Cigna" } });
+    let created = app
+        .graphql_as_admin(
+            UPSERT_PROVIDER,
+            json!({ "input": new_provider("Downtown Lactation Studio") }),
+        )
+        .await;
+    let id = created["data"]["upsertProvider"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let first_name = |body: &Value| {
+        body["data"]["matchProviders"]["edges"][0]["node"]["provider"]["name"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    };
+    let before = app.graphql(MATCH, json!({ "input": input })).await;
+    assert_eq!(ids(&before)[0], id);
+    assert_eq!(first_name(&before), "Downtown Lactation Studio");
+
+    let mut renamed = new_provider("Riverside Lactation Studio");
+    renamed["id"] = json!(id);
+    let body = app
+        .graphql_as_admin(UPSERT_PROVIDER, json!({ "input": renamed }))
+        .await;
+    assert_eq!(body["data"]["upsertProvider"]["id"], json!(id), "{body}");
+    let after = app.graphql(MATCH, json!({ "input": input })).await;
+    assert_eq!(ids(&after)[0], id);
+    assert_eq!(first_name(&after), "Riverside Lactation Studio");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn an_invalid_provider_is_bad_user_input_and_writes_nothing() {
     let app = spawn_app().await;
     let mut provider = new_provider("Broken Location");
