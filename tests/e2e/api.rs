@@ -265,6 +265,17 @@ async fn the_care_team_covers_each_need_without_repeating_a_provider() {
     app.stop().await;
 }
 
+/// Upserts `provider` as the admin and returns its id.
+async fn upserted_id(app: &TestApp, provider: Value) -> String {
+    let body = app
+        .graphql_as_admin(UPSERT_PROVIDER, json!({ "input": provider }))
+        .await;
+    body["data"]["upsertProvider"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
 fn new_provider(name: &str) -> Value {
     json!({
         "name": name, "careTypes": ["LACTATION_CONSULTING"],
@@ -284,16 +295,7 @@ async fn an_upsert_is_matched_at_once_and_a_delete_removes_it() {
     let before = ids(&app.graphql(MATCH, json!({ "input": input })).await);
     assert_eq!(before[0], "00000000-0000-4000-8000-000000000008");
 
-    let body = app
-        .graphql_as_admin(
-            UPSERT_PROVIDER,
-            json!({ "input": new_provider("Downtown Lactation Studio") }),
-        )
-        .await;
-    let id = body["data"]["upsertProvider"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned();
+    let id = upserted_id(&app, new_provider("Downtown Lactation Studio")).await;
     let after_upsert = ids(&app.graphql(MATCH, json!({ "input": input })).await);
     assert!(after_upsert.contains(&id), "{after_upsert:?}");
     assert_eq!(
@@ -326,16 +328,7 @@ async fn a_page_shows_a_provider_as_written_after_it_was_shown_before() {
     // The first match hydrates the page's providers; the rename must reach the next page.
     let app = app_with_scenarios().await;
     let input = json!({ "location": portland(), "symptoms": ["BREASTFEEDING_DIFFICULTY"], "insurance": { "payer": "Cigna" } });
-    let created = app
-        .graphql_as_admin(
-            UPSERT_PROVIDER,
-            json!({ "input": new_provider("Downtown Lactation Studio") }),
-        )
-        .await;
-    let id = created["data"]["upsertProvider"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_owned();
+    let id = upserted_id(&app, new_provider("Downtown Lactation Studio")).await;
     let first_name = |body: &Value| {
         body["data"]["matchProviders"]["edges"][0]["node"]["provider"]["name"]
             .as_str()
@@ -348,10 +341,7 @@ async fn a_page_shows_a_provider_as_written_after_it_was_shown_before() {
 
     let mut renamed = new_provider("Riverside Lactation Studio");
     renamed["id"] = json!(id);
-    let body = app
-        .graphql_as_admin(UPSERT_PROVIDER, json!({ "input": renamed }))
-        .await;
-    assert_eq!(body["data"]["upsertProvider"]["id"], json!(id), "{body}");
+    assert_eq!(upserted_id(&app, renamed).await, id);
     let after = app.graphql(MATCH, json!({ "input": input })).await;
     assert_eq!(ids(&after)[0], id);
     assert_eq!(first_name(&after), "Riverside Lactation Studio");
