@@ -157,20 +157,36 @@ async fn a_batch_of_operations_is_refused() {
 
 #[tokio::test]
 async fn a_request_past_the_timeout_is_request_timeout_and_the_server_stays_up() {
+    // A redis that accepts connections and never answers: the match waits on its cache read
+    // (up to the 100 ms command timeout), and the 1 ms deadline fires during that wait. Ranking
+    // alone is no reliable wait: without text it runs in one step that no deadline cuts short.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
     let app = spawn_app_with_settings(
         AppOptions {
             seed_demo: 300,
             ..AppOptions::default()
         },
-        |settings| settings.request_timeout_ms = 1,
+        |settings| {
+            settings.request_timeout_ms = 1;
+            settings.redis_url =
+                Some(serde_json::from_value(json!(format!("redis://{address}"))).expect("secret"));
+            settings.redis_command_timeout_ms = 100;
+        },
     )
     .await;
-    // New York, where most demo providers are: the page's provider lookups alone (batched by
-    // a data loader that waits a millisecond) take longer than the deadline.
     let query = "{ matchProviders(input: { location: { latitude: 40.7128, longitude: -74.006 }, radiusKm: 100, symptoms: [URINE_LEAKAGE, BACK_PAIN, STRESS, POOR_SLEEP] }, first: 50) { totalCount edges { node { provider { id name } } } } }";
     let body = app.graphql(query, json!({})).await;
     assert_eq!(error_code(&body), Some("REQUEST_TIMEOUT"), "{body}");
     app.assert_still_serving().await;
+    app.stop().await;
+    silent.abort();
 }
 
 #[tokio::test]

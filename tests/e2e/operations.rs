@@ -233,6 +233,8 @@ async fn metrics_expose_the_named_series_after_a_few_requests() {
         "carematch_index_generation",
         "carematch_match_log_queue_depth",
         "carematch_match_log_dropped_total",
+        "carematch_match_log_written_total",
+        "carematch_match_log_batches_total",
         "carematch_database_pool_connections",
         "carematch_database_pool_idle_connections",
         "carematch_database_pool_max_connections",

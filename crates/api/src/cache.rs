@@ -152,8 +152,8 @@ impl MatchCache {
         Ok((team, outcome))
     }
 
-    /// The cached part of `rank`'s answer under `kind`, ranking on a blocking thread on a miss;
-    /// with the index generation the key was made for.
+    /// The cached part of `rank`'s answer under `kind`, ranking on a miss (on a blocking thread
+    /// when the request has text); with the index generation the key was made for.
     async fn ranked<V>(
         &self,
         kind: &str,
@@ -174,10 +174,19 @@ impl MatchCache {
             let request = request.clone();
             let computed = &computed;
             async move {
-                let value = tokio::task::spawn_blocking(move || rank(&engine, &request))
-                    .await
-                    .map_err(|error| error.to_string())?
-                    .map_err(|error| error.to_string())?;
+                // Without text a ranking is a bounded walk of the compact index (0.3-0.5 ms
+                // mean, under 1 ms at p99 on 1M providers, BENCHMARKS.md): run it here, as a
+                // hop to a blocking thread and back costs two thread wake-ups and buys nothing
+                // when every core is busy ranking. Text re-scores a window with BM25 over the
+                // full-text index and can take several milliseconds: that leaves the worker.
+                let value = if request.text.is_none() {
+                    rank(&engine, &request)
+                } else {
+                    tokio::task::spawn_blocking(move || rank(&engine, &request))
+                        .await
+                        .map_err(|error| error.to_string())?
+                }
+                .map_err(|error| error.to_string())?;
                 let bytes = postcard::to_stdvec(&value).map_err(|error| error.to_string())?;
                 *computed
                     .lock()

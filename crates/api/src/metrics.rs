@@ -36,6 +36,10 @@ pub const INDEX_GENERATION: &str = "carematch_index_generation";
 pub const MATCH_LOG_QUEUE_DEPTH: &str = "carematch_match_log_queue_depth";
 /// Match-log records dropped because the queue was full or the writer had stopped.
 pub const MATCH_LOG_DROPPED: &str = "carematch_match_log_dropped_total";
+/// Match-log records committed.
+pub const MATCH_LOG_WRITTEN: &str = "carematch_match_log_written_total";
+/// Match-log insert transactions committed (records written / batches = mean batch size).
+pub const MATCH_LOG_BATCHES: &str = "carematch_match_log_batches_total";
 /// Connections open in the database pool.
 pub const DATABASE_POOL_CONNECTIONS: &str = "carematch_database_pool_connections";
 /// Of those, idle ones.
@@ -104,6 +108,8 @@ fn describe() {
         "match-log records waiting to be written"
     );
     describe_counter!(MATCH_LOG_DROPPED, "match-log records dropped (queue full)");
+    describe_counter!(MATCH_LOG_WRITTEN, "match-log records committed");
+    describe_counter!(MATCH_LOG_BATCHES, "match-log insert transactions committed");
     describe_gauge!(DATABASE_POOL_CONNECTIONS, "open database connections");
     describe_gauge!(DATABASE_POOL_IDLE, "idle database connections");
     describe_gauge!(DATABASE_POOL_MAX, "largest database pool size");
@@ -123,6 +129,8 @@ pub fn render(state: Option<&AppState>, ready: bool) -> String {
         }
         metrics::gauge!(MATCH_LOG_QUEUE_DEPTH).set(state.match_log.queue_depth() as f64);
         metrics::counter!(MATCH_LOG_DROPPED).absolute(state.match_log.dropped_count());
+        metrics::counter!(MATCH_LOG_WRITTEN).absolute(state.match_log.written_count());
+        metrics::counter!(MATCH_LOG_BATCHES).absolute(state.match_log.batch_count());
         let pool = state.directory.store.pool_status();
         metrics::gauge!(DATABASE_POOL_CONNECTIONS).set(f64::from(pool.size));
         metrics::gauge!(DATABASE_POOL_IDLE).set(pool.idle as f64);
