@@ -445,7 +445,10 @@ pub(crate) fn optional_text(
             field,
             format!("must be at most {max_chars} characters"),
         )),
-        Some(text) => Ok(Some(text.to_owned())),
+        Some(text) => {
+            crate::scalars::check_no_control_characters(text, field)?;
+            Ok(Some(text.to_owned()))
+        }
     }
 }
 
@@ -543,6 +546,11 @@ mod tests {
             }),
             ("selfPayRateUsd", |draft| draft.self_pay_rate_usd = Some(-1)),
             ("bio", |draft| draft.bio = Some("b".repeat(4_001))),
+            ("bio", |draft| draft.bio = Some("Pelvic\u{0} floor".into())),
+            ("name", |draft| draft.name = "Rose\u{0} City".into()),
+            ("insurance[0].payer", |draft| {
+                draft.insurance[0].payer = "Aet\u{0}na".into()
+            }),
             ("licensedRegions[0]", |draft| {
                 draft.licensed_regions = vec!["Oregon".into()]
             }),

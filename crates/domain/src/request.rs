@@ -352,6 +352,15 @@ mod tests {
         let mut draft = at_coordinates(45.5, -122.6);
         draft.text = Some("t".repeat(501));
         assert_eq!(field_of(draft), "text");
+        let mut draft = at_coordinates(45.5, -122.6);
+        draft.text = Some("pelvic\u{0} pain".into());
+        assert_eq!(field_of(draft), "text");
+        let mut draft = at_coordinates(45.5, -122.6);
+        draft.insurance = Some(InsurancePlanDraft {
+            payer: "Aet\u{0}na".into(),
+            plan: None,
+        });
+        assert_eq!(field_of(draft), "insurance.payer");
     }
 
     #[test]

@@ -111,7 +111,24 @@ impl PostalCode {
     }
 }
 
-/// A display name: trimmed, not empty, at most 200 characters.
+/// Refuses control characters (NUL, escape, ...) in a text field, except tab, line feed and
+/// carriage return, which a bio or free text may hold. PostgreSQL's text type cannot store NUL
+/// and SQLite can: rejecting them here makes a field valid or not the same on every backend,
+/// and keeps terminal escapes out of stored names.
+pub(crate) fn check_no_control_characters(text: &str, field: &str) -> Result<(), ValidationError> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A display name: trimmed, not empty, at most 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct ProviderName(String);
 
@@ -127,6 +144,7 @@ impl ProviderName {
                 format!("must be at most {MAX_NAME_CHARS} characters"),
             ));
         }
+        check_no_control_characters(name, "name")?;
         Ok(Self(name.to_owned()))
     }
 
@@ -150,6 +168,7 @@ impl Language {
                 format!("a language must be 1 to {} characters", Self::MAX_CHARS),
             ));
         }
+        check_no_control_characters(language, "")?;
         Ok(Self(language.to_owned()))
     }
 
@@ -297,6 +316,21 @@ mod tests {
             Language::parse("Spanish").unwrap()
         );
         assert!(Language::parse(" ").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_names_and_languages_but_not_line_breaks() {
+        for bad in ["Aet\u{0}na", "Rose\u{1b}[31m City", "Rose\u{7f}"] {
+            let error = ProviderName::parse(bad).unwrap_err();
+            assert_eq!(
+                (error.field.as_str(), error.problem.as_str()),
+                ("name", "must not contain control characters"),
+                "{bad:?}"
+            );
+        }
+        assert!(Language::parse("Span\u{0}ish").is_err());
+        assert!(check_no_control_characters("one\ntwo\r\n\tthree", "bio").is_ok());
+        assert!(check_no_control_characters("Niña, 産後", "bio").is_ok());
     }
 
     #[test]
