@@ -1,7 +1,9 @@
 //! Query and request limits, and the codes of the pipeline's own errors: every request past a
 //! limit gets a clear error with `extensions.code`, and the server answers the next request.
 
-use carematch_tests::{AppOptions, TestApp, error_code, spawn_app, spawn_app_with_settings};
+use carematch_tests::{
+    AppOptions, TestApp, error_code, spawn_app, spawn_app_with, spawn_app_with_settings,
+};
 use serde_json::{Value, json};
 
 async fn post_raw(app: &TestApp, body: impl Into<reqwest::Body>) -> (u16, String, Value) {
@@ -308,4 +310,249 @@ async fn a_chunked_body_without_a_length_is_cut_at_the_limit_too() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
     app.assert_still_serving().await;
+}
+
+/// `open` repeated `depth` times around `inner`, each closed by `close`.
+fn nested(open: &str, inner: &str, close: &str, depth: usize) -> String {
+    format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+}
+
+#[tokio::test]
+async fn values_nested_too_deep_are_query_too_deep_and_the_process_survives() {
+    let app = spawn_app().await;
+    // Each of these, 1,600 deep, aborted the process (a thread's stack overflowed after
+    // parsing); they are refused before parsing now.
+    let depth = 1_600;
+    let documents = [
+        // A list literal.
+        format!(
+            "{{ recommendCare(symptoms: {}) {{ cautions }} }}",
+            nested("[", "STRESS", "]", depth)
+        ),
+        // An object literal.
+        format!(
+            "{{ careTeam(input: {}) {{ matchId }} }}",
+            nested("{location: ", "1", "}", depth)
+        ),
+        // A variable's default.
+        format!(
+            "query($s: [Symptom!]! = {}) {{ recommendCare(symptoms: $s) {{ cautions }} }}",
+            nested("[", "STRESS", "]", depth)
+        ),
+        // An unknown directive's argument.
+        format!(
+            "{{ __typename @unknown(value: {}) }}",
+            nested("[", "1", "]", depth)
+        ),
+        // A list type.
+        format!(
+            "query($s: {}) {{ __typename }}",
+            nested("[", "Int", "]", depth)
+        ),
+    ];
+    for document in &documents {
+        let body = app.graphql(document, json!({})).await;
+        assert_eq!(error_code(&body), Some("QUERY_TOO_DEEP"), "{body}");
+        assert!(body["data"].is_null(), "{body}");
+    }
+    app.assert_still_serving().await;
+    // Within the limit, the same shapes reach validation (which names what is wrong).
+    let limit = carematch_api::limits::MAX_NESTING;
+    let within = format!(
+        "{{ recommendCare(symptoms: {}) {{ cautions }} }}",
+        nested("[", "STRESS", "]", limit - 2)
+    );
+    let body = app.graphql(&within, json!({})).await;
+    assert!(
+        matches!(
+            error_code(&body),
+            Some("GRAPHQL_VALIDATION_FAILED" | "BAD_USER_INPUT")
+        ),
+        "{body}"
+    );
+    // Brackets inside strings and comments are not nesting.
+    let in_text = format!(
+        "{{ __typename @unknown(a: \"{}\", b: \"\"\"{}\"\"\") # {}\n }}",
+        "[".repeat(depth),
+        "{".repeat(depth),
+        "(".repeat(depth)
+    );
+    let body = app.graphql(&in_text, json!({})).await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+}
+
+#[tokio::test]
+async fn variables_nested_deeper_than_json_allows_are_a_bad_request() {
+    let app = spawn_app().await;
+    let query = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }";
+    // serde_json refuses JSON nested deeper than 128: the body is not a GraphQL request.
+    let deep = format!(
+        r#"{{"query": {}, "variables": {{"r": [{}]}}}}"#,
+        json!(query),
+        nested("[", "1", "]", 200)
+    );
+    let (status, _, body) = post_raw(&app, deep).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(error_code(&body), Some("BAD_REQUEST"), "{body}");
+    // Just under that, the representation is answered as malformed, by name.
+    let under = format!(
+        r#"{{"query": {}, "variables": {{"r": [{}]}}}}"#,
+        json!(query),
+        nested("[", "1", "]", 120)
+    );
+    let (status, _, body) = post_raw(&app, under).await;
+    assert!(status < 500, "{status} {body}");
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    app.assert_still_serving().await;
+}
+
+/// 2^`levels` spreads of `__typename`: fragment F0 spreads F1 twice, F1 spreads F2 twice, ...
+fn multiplying_fragments(levels: usize) -> String {
+    let mut document = "{ ...F0 }".to_owned();
+    for level in 0..levels {
+        let next = if level + 1 == levels {
+            "__typename".to_owned()
+        } else {
+            format!("...F{0} ...F{0}", level + 1)
+        };
+        document.push_str(&format!(" fragment F{level} on Query {{ {next} }}"));
+    }
+    document
+}
+
+#[tokio::test]
+async fn fragments_that_multiply_are_refused_without_walking_every_spread() {
+    let app = spawn_app().await;
+    // 2^40 spreads: walking them one by one would never end; each fragment is counted once.
+    let started = std::time::Instant::now();
+    let body = app.graphql(&multiplying_fragments(40), json!({})).await;
+    assert_eq!(error_code(&body), Some("QUERY_TOO_COMPLEX"), "{body}");
+    // A generous bound: a walk of 2^40 spreads takes hours, the counted one microseconds.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    // A fragment cycle that doubles would be walked 2^32 times by async-graphql's depth check.
+    let cycle = "{ ...A } fragment A on Query { ...B ...B } fragment B on Query { ...A ...A }";
+    let body = app.graphql(cycle, json!({})).await;
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+    // A few levels are fine.
+    let body = app.graphql(&multiplying_fragments(4), json!({})).await;
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
+    app.assert_still_serving().await;
+}
+
+#[tokio::test]
+async fn a_variable_must_fit_where_it_is_used() {
+    let app = spawn_app_with(AppOptions {
+        seed_demo: 20,
+        ..AppOptions::default()
+    })
+    .await;
+    let input = json!({ "location": { "postalCode": "97205" }, "text": "free text" });
+    // A String variable given to a MatchInput argument, with an object value: it executed.
+    let body = app
+        .graphql(
+            "query($i: String!) { careTeam(input: $i) { matchId } }",
+            json!({ "i": input }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+    assert!(body["data"].is_null(), "{body}");
+    // A Boolean variable given to `symptoms` ([Symptom!]!): it executed.
+    let body = app
+        .graphql(
+            "query($s: Boolean) { recommendCare(symptoms: $s) { cautions } }",
+            json!({ "s": true }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+    // A value of the wrong type for a well-declared variable.
+    let body = app
+        .graphql(
+            "query($i: MatchInput!) { careTeam(input: $i) { matchId } }",
+            json!({ "i": "97205" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    // A required variable not sent.
+    let body = app
+        .graphql(
+            "query($i: MatchInput!) { careTeam(input: $i) { matchId } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    // A variable used but never declared.
+    let body = app
+        .graphql("{ careTeam(input: $i) { matchId } }", json!({ "i": input }))
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+    // The same through a fragment.
+    let body = app
+        .graphql(
+            "query($s: Boolean) { ...F } fragment F on Query { recommendCare(symptoms: $s) { cautions } }",
+            json!({ "s": true }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+    // The right type still runs.
+    let body = app
+        .graphql(
+            "query($i: MatchInput!) { careTeam(input: $i) { matchId } }",
+            json!({ "i": input }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn a_malformed_entity_representation_is_bad_user_input() {
+    let app = spawn_app().await;
+    let query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Provider { id } } }";
+    for representations in [
+        json!([{}]),
+        json!([{ "__typename": "Provider" }]),
+        json!([{ "__typename": "Nothing", "id": "x" }]),
+        json!(["Provider"]),
+        json!([[1, 2]]),
+        json!([{ "__typename": "Provider", "npi": { "a": 1 } }]),
+    ] {
+        let body = app.graphql(query, json!({ "r": representations })).await;
+        let codes: Vec<&str> = body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|error| error["extensions"]["code"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(!codes.is_empty(), "{representations}: {body}");
+        assert!(
+            codes.iter().all(|code| *code == "BAD_USER_INPUT"),
+            "{representations}: {body}"
+        );
+    }
 }

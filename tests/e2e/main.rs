@@ -6,6 +6,7 @@
 mod api;
 mod cache;
 mod contract;
+mod csrf;
 mod federation;
 mod foundation;
 mod http;
@@ -13,3 +14,4 @@ mod limits;
 mod match_logs;
 mod operations;
 mod schema_file;
+mod slow_clients;

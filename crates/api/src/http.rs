@@ -13,9 +13,8 @@
 //! [`ApplicationSlot`] (its index loaded), after which every other request goes to it.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_graphql::http::{GraphQLPlaygroundConfig, playground_source};
 use axum::body::Body;
@@ -25,7 +24,6 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -245,40 +243,6 @@ fn application_router(app: AppState, options: ApiOptions) -> Router {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and lets
-/// in-flight requests finish for at most `grace_period`. axum's graceful shutdown has no
-/// deadline of its own (a slow request or a client holding a connection would keep the
-/// process up until the platform kills it); past the deadline the remaining connections are
-/// abandoned, to be closed when the runtime stops.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace_period: Duration,
-) -> std::io::Result<()> {
-    let (signalled, shutdown_started) = tokio::sync::oneshot::channel::<()>();
-    let shutdown = async move {
-        shutdown.await;
-        let _ = signalled.send(());
-    };
-    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown);
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        result = &mut server => return result,
-        _ = shutdown_started => {}
-    }
-    match tokio::time::timeout(grace_period, server).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!(
-                grace_period_seconds = grace_period.as_secs_f64(),
-                "shutdown grace period over: abandoning the requests still running"
-            );
-            Ok(())
-        }
-    }
-}
-
 fn cors_layer(allowed_origins: &[String]) -> Option<CorsLayer> {
     if allowed_origins.is_empty() {
         return None;
@@ -301,6 +265,7 @@ fn cors_layer(allowed_origins: &[String]) -> Option<CorsLayer> {
                 header::AUTHORIZATION,
                 HeaderName::from_static(REQUEST_ID_HEADER),
                 HeaderName::from_static("apollo-require-preflight"),
+                HeaderName::from_static("x-apollo-operation-name"),
                 HeaderName::from_static("apollographql-client-name"),
                 HeaderName::from_static("apollographql-client-version"),
             ])
@@ -593,6 +558,17 @@ async fn graphql_post(
     body: Body,
 ) -> Response {
     let format = response_format(&headers);
+    if may_be_forged_cross_site(&headers) {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            "this request may be a cross-site request forgery and was refused: send a \
+             `content-type` other than application/x-www-form-urlencoded, multipart/form-data \
+             or text/plain (GraphQL is sent as application/json), or a non-empty \
+             `x-apollo-operation-name` or `apollo-require-preflight` header",
+            format,
+        );
+    }
     let max_body_bytes = state.options.limits.max_body_bytes;
     let payload_too_large = || {
         error_response(
@@ -609,11 +585,28 @@ async fn graphql_post(
     if declared_length.is_some_and(|length| length > max_body_bytes as u64) {
         return payload_too_large();
     }
-    // Reading through the limit also stops a chunked body that declared no length.
-    let bytes = match axum::body::to_bytes(body, max_body_bytes).await {
-        Ok(bytes) => bytes,
-        Err(error) if is_length_limit(&error) => return payload_too_large(),
+    // Reading through the limit also stops a chunked body that declared no length; the
+    // deadline stops a client that sends its body a byte at a time, or never.
+    let body_read_timeout = state.options.limits.body_read_timeout;
+    let read = tokio::time::timeout(
+        body_read_timeout,
+        axum::body::to_bytes(body, max_body_bytes),
+    );
+    let bytes = match read.await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(error)) if is_length_limit(&error) => return payload_too_large(),
         Err(_) => {
+            return error_response(
+                StatusCode::REQUEST_TIMEOUT,
+                codes::REQUEST_TIMEOUT,
+                &format!(
+                    "the request body did not arrive within {} ms",
+                    body_read_timeout.as_millis()
+                ),
+                format,
+            );
+        }
+        Ok(Err(_)) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 codes::BAD_REQUEST,
@@ -646,6 +639,60 @@ async fn graphql_post(
             format,
         ),
     }
+}
+
+/// The content types a browser sends to another origin without asking first (a CORS
+/// preflight): a page on any site can POST them with a form or `fetch(..., {mode: "no-cors"})`.
+const SIMPLE_CONTENT_TYPES: [&str; 3] = [
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/plain",
+];
+
+/// Headers a browser never sends to another origin without a preflight, which the CORS
+/// policy then decides: a client that cannot set a content type proves it is not a forged
+/// form with one of these (Apollo's names).
+const PREFLIGHT_HEADERS: [&str; 2] = ["x-apollo-operation-name", "apollo-require-preflight"];
+
+/// Apollo Server's CSRF prevention, for POST: a request that a page on another site could have
+/// made its visitor's browser send without a CORS preflight (no content type, or a simple one,
+/// and none of [`PREFLIGHT_HEADERS`]). Its body would still be read as JSON, so a `text/plain`
+/// form could otherwise run a mutation. A content type that does not parse as a MIME type is
+/// not simple: browsers preflight it.
+fn may_be_forged_cross_site(headers: &HeaderMap) -> bool {
+    let simple_content_type = match headers.get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(mime_essence)
+            .is_some_and(|essence| SIMPLE_CONTENT_TYPES.contains(&essence.as_str())),
+    };
+    let preflight_header = PREFLIGHT_HEADERS.iter().any(|name| {
+        headers
+            .get(*name)
+            .is_some_and(|value| !value.as_bytes().is_empty())
+    });
+    simple_content_type && !preflight_header
+}
+
+/// `type/subtype` of a MIME type in lower case, parameters dropped; `None` when it does not
+/// parse (WHATWG MIME sniffing's rules: both parts non-empty HTTP tokens).
+fn mime_essence(value: &str) -> Option<String> {
+    let is_token = |text: &str| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
+    };
+    let value = value.trim_matches([' ', '\t', '\r', '\n']);
+    let (kind, rest) = value.split_once('/')?;
+    let subtype = rest
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches([' ', '\t', '\r', '\n']);
+    (is_token(kind) && is_token(subtype)).then(|| format!("{kind}/{subtype}").to_ascii_lowercase())
 }
 
 fn is_length_limit(error: &axum::Error) -> bool {
@@ -731,6 +778,30 @@ async fn execute_graphql(
         return response;
     }
     let parsed = state.documents.get(&request.query);
+    if let Some(parsed) = &parsed
+        && let Some(refusal) = &parsed.refusal
+    {
+        // Answered here: async-graphql's own walks follow every fragment spread anew, and a
+        // refused document may multiply them (see `parsed`).
+        slot.record(&parsed.document);
+        let code = error_code(refusal).unwrap_or_default();
+        crate::metrics::record_error(&code);
+        return graphql_response(
+            async_graphql::Response::from_errors(vec![refusal.clone()]),
+            format,
+        );
+    }
+    if let Some(parsed) = &parsed
+        && let Err(error) = crate::variables::check_required(
+            &parsed.document,
+            request.operation_name.as_deref(),
+            &request.variables,
+        )
+    {
+        slot.record(&parsed.document);
+        crate::metrics::record_error(codes::BAD_USER_INPUT);
+        return graphql_response(async_graphql::Response::from_errors(vec![error]), format);
+    }
     let replayable = replay_key.is_some()
         && parsed.as_ref().is_some_and(|parsed| {
             crate::replay::is_replayable(&parsed.document, request.operation_name.as_deref())

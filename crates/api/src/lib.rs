@@ -21,17 +21,20 @@ mod parsed;
 pub mod propagation;
 mod replay;
 mod schema;
+mod server;
 mod types;
+mod variables;
 
 pub use auth::{AuthConfig, Authenticator, mint_admin_token};
 pub use directory::{CatchUp, Directory, DirectoryError};
 pub use error::ApiError;
 pub use health::{Readiness, RedisStatus};
 pub use http::{
-    ApiOptions, ApplicationSlot, RouterSecret, current_request_id, router, serve, service_router,
+    ApiOptions, ApplicationSlot, RouterSecret, current_request_id, router, service_router,
 };
 pub use limits::ApiLimits;
 pub use schema::{CarematchSchema, build_schema, sdl};
+pub use server::{ServeOptions, serve};
 
 use std::sync::Arc;
 

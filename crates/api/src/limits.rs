@@ -7,6 +7,7 @@
 //! Depth, complexity and directives per field are counted by async-graphql itself (configured in
 //! `schema_builder`); this module only names their errors.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,7 +47,8 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// A JSON array of operations was sent (HTTP 400).
     pub const BATCHING_NOT_SUPPORTED: &str = "BATCHING_NOT_SUPPORTED";
-    /// The request ran longer than `request_timeout_ms`.
+    /// The request ran longer than `request_timeout_ms`, or its body took longer than
+    /// `body_read_timeout_ms` to arrive (HTTP 408).
     pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
     /// APQ: the hash is unknown; send the query with it (Apollo's code).
     pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
@@ -78,6 +80,8 @@ pub struct ApiLimits {
     pub max_query_bytes: usize,
     /// Whole-request deadline for executing an operation.
     pub request_timeout: Duration,
+    /// How long a POST body may take to arrive once the request's head is read.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ApiLimits {
@@ -91,17 +95,30 @@ impl Default for ApiLimits {
             max_body_bytes: 256 * 1024,
             max_query_bytes: 32 * 1024,
             request_timeout: Duration::from_secs(15),
+            body_read_timeout: Duration::from_secs(10),
         }
     }
 }
 
-/// How many selections the alias count may visit before giving up on a document whose
-/// fragments expand exponentially (that document would fail the complexity limit anyway).
-const MAX_VISITED_SELECTIONS: usize = 20_000;
+/// Selections a document may expand to, fragments expanded where they are spread: far above
+/// any real query (a full page of 50 matches selects about 2,500), far below what would keep
+/// async-graphql's walks busy.
+pub const MAX_EXPANDED_SELECTIONS: usize = 20_000;
 
 /// A pipeline error with its public code.
 pub fn coded_error(code: &str, message: impl Into<String>) -> ServerError {
     let mut error = ServerError::new(message, None);
+    set_code(&mut error, code);
+    error
+}
+
+/// A pipeline error with its public code, located in the query.
+pub fn coded_error_at(
+    code: &str,
+    message: impl Into<String>,
+    pos: async_graphql::Pos,
+) -> ServerError {
+    let mut error = ServerError::new(message, Some(pos));
     set_code(&mut error, code);
     error
 }
@@ -178,6 +195,7 @@ impl Extension for RequestGuardExtension {
                 format!("the query is longer than {} bytes", limits.max_query_bytes),
             ));
         }
+        check_nesting(query)?;
         let document = next
             .run(context, query, variables)
             .await
@@ -185,12 +203,8 @@ impl Extension for RequestGuardExtension {
         if let Some(slot) = context.data_opt::<crate::metrics::OperationSlot>() {
             slot.record(&document);
         }
-        check_document(
-            &document,
-            limits,
-            self.introspection,
-            context.data_opt::<ArrivedByGet>(),
-        )?;
+        check_method(&document, context.data_opt::<ArrivedByGet>())?;
+        check_document(&document, limits, self.introspection)?;
         Ok(document)
     }
 
@@ -250,147 +264,294 @@ fn code_validation_error(mut error: ServerError, limits: &ApiLimits) -> ServerEr
     error
 }
 
-pub(crate) fn check_document(
+/// Deepest nesting of `{`, `[` and `(` in a document's text: selection sets, argument and
+/// variable lists, list and input-object values, list types. async-graphql's parser bounds
+/// selection sets only; a list literal, an object literal, a variable's default or an unknown
+/// directive's argument nested about 1,600 deep parses, and then the recursive walks over it
+/// (validation, cloning, dropping) overflow a runtime thread's stack and abort the process.
+/// The standard introspection query nests 10 deep and the default query depth allows 15
+/// selection levels, so 64 leaves room for any real query.
+pub const MAX_NESTING: usize = 64;
+
+/// Refuses a document nested deeper than [`MAX_NESTING`] before it is parsed, so no deep
+/// structure is ever built. It reads the text as GraphQL's lexer does (strings, block strings,
+/// comments), so a bracket inside a string does not count and none can hide from it.
+pub fn check_nesting(query: &str) -> ServerResult<()> {
+    let bytes = query.as_bytes();
+    let mut depth = 0_usize;
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'#' => {
+                while index < bytes.len() && !matches!(bytes[index], b'\n' | b'\r') {
+                    index += 1;
+                }
+            }
+            b'"' if bytes[index..].starts_with(b"\"\"\"") => {
+                index += 3;
+                while index < bytes.len() && !bytes[index..].starts_with(b"\"\"\"") {
+                    // `\"""` is an escaped triple quote inside a block string.
+                    index += if bytes[index..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                index += 2;
+            }
+            b'"' => {
+                index += 1;
+                while index < bytes.len() && !matches!(bytes[index], b'"' | b'\n' | b'\r') {
+                    index += if bytes[index] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(coded_error(
+                        codes::QUERY_TOO_DEEP,
+                        format!(
+                            "the query nests selections, arguments, lists or input objects more \
+                             than {MAX_NESTING} levels deep"
+                        ),
+                    ));
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        index += 1;
+    }
+    Ok(())
+}
+
+/// Refuses a mutation that came by GET: a link or an image tag must not be able to write.
+pub(crate) fn check_method(
     document: &ExecutableDocument,
-    limits: &ApiLimits,
-    introspection: bool,
     arrived_by_get: Option<&ArrivedByGet>,
 ) -> ServerResult<()> {
-    if let Some(get) = arrived_by_get {
-        let operation = match (&document.operations, &get.operation_name) {
-            (DocumentOperations::Single(operation), _) => Some(operation),
-            (DocumentOperations::Multiple(operations), Some(name)) => operations
-                .iter()
-                .find(|(candidate, _)| candidate.as_str() == name)
-                .map(|(_, operation)| operation),
-            (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-                operations.values().next()
-            }
-            _ => None,
-        };
-        if operation.is_some_and(|operation| operation.node.ty == OperationType::Mutation) {
-            return Err(coded_error(
-                codes::METHOD_NOT_ALLOWED,
-                "mutations are accepted only over POST",
-            ));
-        }
-    }
-    let mut counter = Counter {
-        document,
-        fragment_stack: Vec::new(),
-        visited: 0,
-        aliases: 0,
-        introspection_fields: 0,
+    let Some(get) = arrived_by_get else {
+        return Ok(());
     };
-    for (_, operation) in document.operations.iter() {
-        let root_fields = counter.root_fields(&operation.node.selection_set.node);
-        if root_fields > limits.max_root_fields {
-            return Err(coded_error(
-                codes::TOO_MANY_ROOT_FIELDS,
-                format!(
-                    "an operation may select at most {} root fields, `__typename` included",
-                    limits.max_root_fields
-                ),
-            ));
+    let operation = match (&document.operations, &get.operation_name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .iter()
+            .find(|(candidate, _)| candidate.as_str() == name)
+            .map(|(_, operation)| operation),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
         }
-        counter.count_aliases(&operation.node.selection_set.node, limits.max_aliases);
-    }
-    if !introspection && counter.introspection_fields > 0 {
+        _ => None,
+    };
+    if operation.is_some_and(|operation| operation.node.ty == OperationType::Mutation) {
         return Err(coded_error(
-            codes::GRAPHQL_VALIDATION_FAILED,
-            "introspection is disabled on this server",
-        ));
-    }
-    if counter.aliases > limits.max_aliases {
-        return Err(coded_error(
-            codes::TOO_MANY_ALIASES,
-            format!("a query may use at most {} aliases", limits.max_aliases),
-        ));
-    }
-    if counter.visited > MAX_VISITED_SELECTIONS {
-        return Err(coded_error(
-            codes::QUERY_TOO_COMPLEX,
-            "the query's fragments expand to too many fields",
+            codes::METHOD_NOT_ALLOWED,
+            "mutations are accepted only over POST",
         ));
     }
     Ok(())
 }
 
-/// Counts over the document with fragments expanded where they are spread, so a fragment of
-/// aliases spread ten times counts ten times. Cycles are skipped (validation rejects them).
-struct Counter<'a> {
-    document: &'a ExecutableDocument,
-    fragment_stack: Vec<&'a str>,
-    visited: usize,
+/// The parse-time limits on a parsed document: fragment cycles, fragments nested too deep,
+/// root fields, introspection, aliases and the expanded size. It expands each fragment once
+/// (memoized), so its cost follows the document's length however the fragments multiply;
+/// and it refuses what async-graphql's own walks would expand without bound (they follow every
+/// spread anew: 24 levels of fragments spreading the one below twice are 2^24 visits), so
+/// those walks only ever see a document that expands to at most [`MAX_EXPANDED_SELECTIONS`].
+pub(crate) fn check_document(
+    document: &ExecutableDocument,
+    limits: &ApiLimits,
+    introspection: bool,
+) -> ServerResult<()> {
+    let mut expander = Expander {
+        document,
+        expanded: HashMap::new(),
+        in_progress: Vec::new(),
+        cycle: None,
+        too_deep: false,
+    };
+    let mut whole = Expansion::default();
+    let mut most_root_fields = 0;
+    for (_, operation) in document.operations.iter() {
+        let expansion = expander.selection_set(&operation.node.selection_set.node, 0);
+        most_root_fields = most_root_fields.max(expansion.fields);
+        whole.add(expansion);
+    }
+    if let Some(name) = expander.cycle {
+        return Err(coded_error(
+            codes::GRAPHQL_VALIDATION_FAILED,
+            format!("the fragment `{name}` spreads itself"),
+        ));
+    }
+    if expander.too_deep {
+        return Err(coded_error(
+            codes::QUERY_TOO_DEEP,
+            format!("fragments are spread more than {MAX_NESTING} levels deep"),
+        ));
+    }
+    if whole.selections > MAX_EXPANDED_SELECTIONS {
+        return Err(coded_error(
+            codes::QUERY_TOO_COMPLEX,
+            "the query's fragments expand to too many fields",
+        ));
+    }
+    if most_root_fields > limits.max_root_fields {
+        return Err(coded_error(
+            codes::TOO_MANY_ROOT_FIELDS,
+            format!(
+                "an operation may select at most {} root fields, `__typename` included",
+                limits.max_root_fields
+            ),
+        ));
+    }
+    if !introspection && whole.introspection_fields > 0 {
+        return Err(coded_error(
+            codes::GRAPHQL_VALIDATION_FAILED,
+            "introspection is disabled on this server",
+        ));
+    }
+    if whole.aliases > limits.max_aliases {
+        return Err(coded_error(
+            codes::TOO_MANY_ALIASES,
+            format!("a query may use at most {} aliases", limits.max_aliases),
+        ));
+    }
+    crate::variables::check_usages(document, &crate::variables::CAREMATCH_TYPES)
+}
+
+/// What a selection set adds up to with its fragments expanded where they are spread, so a
+/// fragment of aliases spread ten times counts ten times. Sums saturate: a document whose
+/// fragments multiply past `usize` is refused all the same.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Expansion {
+    /// Fields, spreads and inline fragments at every level.
+    selections: usize,
+    /// Aliased fields at every level.
     aliases: usize,
-    /// `__schema` and `__type` selected at a root.
+    /// Fields at this set's own level (through inline fragments and spreads): for the root
+    /// field count.
+    fields: usize,
+    /// `__schema` and `__type` at this set's own level.
     introspection_fields: usize,
 }
 
-impl<'a> Counter<'a> {
-    fn root_fields(&mut self, selection_set: &'a SelectionSet) -> usize {
-        let mut fields = 0;
+impl Expansion {
+    fn add(&mut self, other: Expansion) {
+        self.selections = self.selections.saturating_add(other.selections);
+        self.aliases = self.aliases.saturating_add(other.aliases);
+        self.fields = self.fields.saturating_add(other.fields);
+        self.introspection_fields = self
+            .introspection_fields
+            .saturating_add(other.introspection_fields);
+    }
+}
+
+struct Expander<'a> {
+    document: &'a ExecutableDocument,
+    /// Every fragment expanded so far: each is walked once, whatever spreads it.
+    expanded: HashMap<&'a str, Expansion>,
+    /// The fragments being expanded, to find cycles (which validation would refuse, but
+    /// async-graphql's depth walk runs before validation).
+    in_progress: Vec<&'a str>,
+    cycle: Option<&'a str>,
+    /// Selections and spreads nested past [`MAX_NESTING`]: the walk stops there.
+    too_deep: bool,
+}
+
+impl<'a> Expander<'a> {
+    fn selection_set(&mut self, selection_set: &'a SelectionSet, depth: usize) -> Expansion {
+        let mut total = Expansion::default();
+        if depth > MAX_NESTING {
+            self.too_deep = true;
+            return total;
+        }
         for item in &selection_set.items {
+            total.selections = total.selections.saturating_add(1);
             match &item.node {
                 Selection::Field(field) => {
-                    fields += 1;
-                    if matches!(field.node.name.node.as_str(), "__schema" | "__type") {
-                        self.introspection_fields += 1;
+                    total.fields += 1;
+                    if field.node.alias.is_some() {
+                        total.aliases += 1;
                     }
+                    if matches!(field.node.name.node.as_str(), "__schema" | "__type") {
+                        total.introspection_fields += 1;
+                    }
+                    let inner = self.selection_set(&field.node.selection_set.node, depth + 1);
+                    total.selections = total.selections.saturating_add(inner.selections);
+                    total.aliases = total.aliases.saturating_add(inner.aliases);
                 }
                 Selection::InlineFragment(fragment) => {
-                    fields += self.root_fields(&fragment.node.selection_set.node);
+                    total.add(self.selection_set(&fragment.node.selection_set.node, depth + 1));
                 }
                 Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    if self.fragment_stack.contains(&name) {
-                        continue;
-                    }
-                    if let Some(definition) =
-                        self.document.fragments.get(&spread.node.fragment_name.node)
-                    {
-                        self.fragment_stack.push(name);
-                        fields += self.root_fields(&definition.node.selection_set.node);
-                        self.fragment_stack.pop();
-                    }
+                    total.add(self.fragment(spread.node.fragment_name.node.as_str(), depth + 1));
                 }
             }
         }
-        fields
+        total
     }
 
-    fn count_aliases(&mut self, selection_set: &'a SelectionSet, max_aliases: usize) {
-        for item in &selection_set.items {
-            self.visited += 1;
-            if self.aliases > max_aliases || self.visited > MAX_VISITED_SELECTIONS {
-                return;
-            }
-            match &item.node {
-                Selection::Field(field) => {
-                    if field.node.alias.is_some() {
-                        self.aliases += 1;
-                    }
-                    self.count_aliases(&field.node.selection_set.node, max_aliases);
-                }
-                Selection::InlineFragment(fragment) => {
-                    self.count_aliases(&fragment.node.selection_set.node, max_aliases);
-                }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    if self.fragment_stack.contains(&name) {
-                        continue;
-                    }
-                    if let Some(definition) =
-                        self.document.fragments.get(&spread.node.fragment_name.node)
-                    {
-                        self.fragment_stack.push(name);
-                        self.count_aliases(&definition.node.selection_set.node, max_aliases);
-                        self.fragment_stack.pop();
-                    }
-                }
-            }
+    fn fragment(&mut self, name: &'a str, depth: usize) -> Expansion {
+        if let Some(expansion) = self.expanded.get(name) {
+            return *expansion;
         }
+        if self.in_progress.contains(&name) {
+            self.cycle.get_or_insert(name);
+            return Expansion::default();
+        }
+        // An unknown fragment is left to validation.
+        let Some((name, definition)) = self.document.fragments.get_key_value(name) else {
+            return Expansion::default();
+        };
+        let name = name.as_str();
+        self.in_progress.push(name);
+        let expansion = self.selection_set(&definition.node.selection_set.node, depth);
+        self.in_progress.pop();
+        self.expanded.insert(name, expansion);
+        expansion
     }
+}
+
+/// The errors async-graphql raises while executing, without a code, that are the client's
+/// mistake, by the start of their message: never internal.
+const ASYNC_GRAPHQL_CLIENT_ERRORS: &[(&str, &str)] = &[
+    (
+        "Unknown operation named",
+        codes::OPERATION_RESOLUTION_FAILURE,
+    ),
+    (
+        "Operation name required",
+        codes::OPERATION_RESOLUTION_FAILURE,
+    ),
+    // An argument or variable value of the wrong type.
+    ("Invalid value for argument", codes::BAD_USER_INPUT),
+    ("Failed to parse", codes::BAD_USER_INPUT),
+    ("Expected input type", codes::BAD_USER_INPUT),
+    // A variable declared and used but not sent (checked before execution too).
+    ("Variable ", codes::BAD_USER_INPUT),
+    // `_entities`: a representation no entity resolver takes (unknown type, no key field),
+    // or one that is not an object with a `__typename` string.
+    ("Entity not found.", codes::BAD_USER_INPUT),
+    (
+        "\"__typename\" must be an existing string",
+        codes::BAD_USER_INPUT,
+    ),
+];
+
+/// The words of an error message before anything it quotes or numbers (a name, a value, a
+/// position), at most 60 bytes: what kind of error it is, safe to log.
+fn message_opening(message: &str) -> &str {
+    let end = message
+        .find(|character: char| {
+            matches!(character, '"' | '\'' | '`' | ':' | '$' | '{' | '[' | '(')
+                || character.is_ascii_digit()
+                || !character.is_ascii()
+        })
+        .unwrap_or(message.len())
+        .min(60);
+    // `end` is at an ASCII character or at most 60 bytes of ASCII in.
+    message.get(..end).unwrap_or_default().trim_end()
 }
 
 /// The last pass over a response: an error that still has no code gets one. Operation
@@ -402,22 +563,143 @@ pub fn ensure_codes(errors: &mut [ServerError], request_id: &str) {
             continue;
         }
         let message = error.message.as_str();
-        if message.starts_with("Unknown operation named")
-            || message.starts_with("Operation name required")
+        if let Some((_, code)) = ASYNC_GRAPHQL_CLIENT_ERRORS
+            .iter()
+            .find(|(opening, _)| message.starts_with(opening))
         {
-            set_code(error, codes::OPERATION_RESOLUTION_FAILURE);
-        } else if message.starts_with("Invalid value for argument")
-            || message.starts_with("Failed to parse")
-        {
-            set_code(error, codes::BAD_USER_INPUT);
+            set_code(error, code);
         } else {
-            // The message is async-graphql's, never the request's variables.
-            tracing::error!(request_id, error = %error.message, "internal error without a code");
+            // Only the message's opening words: async-graphql's messages quote the values they
+            // are about, and a value may be a variable holding health data.
+            tracing::error!(
+                request_id,
+                error_kind = message_opening(&error.message),
+                "internal error without a code"
+            );
             error.message = format!("internal error (request id {request_id})");
             set_code(error, codes::INTERNAL_SERVER_ERROR);
             if let Some(extensions) = error.extensions.as_mut() {
                 extensions.set("requestId", request_id);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nesting_refused(query: &str) -> bool {
+        check_nesting(query).is_err()
+    }
+
+    #[test]
+    fn nesting_counts_brackets_of_every_kind_outside_strings_and_comments() {
+        let at_limit = format!("{}{}", "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING));
+        assert!(!nesting_refused(&at_limit));
+        let past_limit = format!("{{{at_limit}}}");
+        assert!(nesting_refused(&past_limit));
+        // Closing brackets bring the depth down: many shallow lists are fine.
+        assert!(!nesting_refused(&"[[1]] ".repeat(10_000)));
+        let mixed = "{ ( [ ".repeat(MAX_NESTING / 3 + 1);
+        assert!(nesting_refused(&mixed));
+        let deep = "[".repeat(MAX_NESTING + 1);
+        for hidden in [
+            format!("\"{deep}\""),
+            format!("\"\\\"{deep}\""),
+            format!("\"\"\"{deep}\"\"\""),
+            format!("\"\"\" \\\"\"\" {deep} \"\"\""),
+            format!("# {deep}\n"),
+        ] {
+            assert!(!nesting_refused(&hidden), "{hidden}");
+        }
+        // A string ends at its closing quote or at the end of its line.
+        assert!(nesting_refused(&format!("\"a\" {deep}")));
+        assert!(nesting_refused(&format!("\"a\n{deep}")));
+        assert!(nesting_refused(&format!("\"\"\"a\"\"\"{deep}")));
+        assert!(nesting_refused(&format!("# a\r{deep}")));
+        assert!(nesting_refused(&format!("\"\" {deep}")));
+    }
+
+    fn check(query: &str) -> ServerResult<()> {
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        check_document(&document, &ApiLimits::default(), false)
+    }
+
+    fn code(result: ServerResult<()>) -> Option<String> {
+        result.err().as_ref().and_then(error_code)
+    }
+
+    #[test]
+    fn fragments_count_once_per_spread_each_expanded_once() {
+        // Two spreads of a fragment of 16 aliases: 32, past the 30 allowed.
+        let aliases: String = (0..16).map(|n| format!("a{n}: b ")).collect();
+        let query = format!("{{ x {{ ...F ...F }} }} fragment F on X {{ {aliases} }}");
+        assert_eq!(
+            code(check(&query)).as_deref(),
+            Some(codes::TOO_MANY_ALIASES)
+        );
+        let query = format!("{{ x {{ ...F }} }} fragment F on X {{ {aliases} }}");
+        assert_eq!(code(check(&query)), None);
+        // Root fields through a fragment and an inline fragment.
+        let query = "{ ...R ... { f5 f6 f7 f8 } } fragment R on Query { f1 f2 f3 f4 ...S } fragment S on Query { f9 f10 f11 }";
+        assert_eq!(
+            code(check(query)).as_deref(),
+            Some(codes::TOO_MANY_ROOT_FIELDS)
+        );
+        // Introspection, hidden in a fragment.
+        let query = "{ ...I } fragment I on Query { __schema { types { name } } }";
+        assert_eq!(
+            code(check(query)).as_deref(),
+            Some(codes::GRAPHQL_VALIDATION_FAILED)
+        );
+    }
+
+    #[test]
+    fn fragments_that_multiply_or_cycle_are_refused() {
+        // 2^60 spreads: only a walk that expands each fragment once ends.
+        let mut query = "{ ...F0 }".to_owned();
+        for level in 0..60 {
+            query.push_str(&format!(
+                " fragment F{level} on Query {{ ...F{0} ...F{0} }}",
+                level + 1
+            ));
+        }
+        query.push_str(" fragment F60 on Query { __typename }");
+        assert_eq!(
+            code(check(&query)).as_deref(),
+            Some(codes::QUERY_TOO_COMPLEX)
+        );
+        let cycle = "{ ...A } fragment A on Query { x { ...B } } fragment B on X { y { ...A } }";
+        assert_eq!(
+            code(check(cycle)).as_deref(),
+            Some(codes::GRAPHQL_VALIDATION_FAILED)
+        );
+        // A chain of fragments deeper than the nesting limit.
+        let mut chain = "{ ...C0 }".to_owned();
+        for level in 0..=MAX_NESTING {
+            chain.push_str(&format!(
+                " fragment C{level} on Query {{ ...C{} }}",
+                level + 1
+            ));
+        }
+        chain.push_str(&format!(" fragment C{} on Query {{ a }}", MAX_NESTING + 1));
+        assert_eq!(code(check(&chain)).as_deref(), Some(codes::QUERY_TOO_DEEP));
+    }
+
+    #[test]
+    fn a_logged_error_keeps_only_the_words_before_what_it_quotes() {
+        assert_eq!(
+            message_opening(r#"Failed to parse "MatchInput": {"text": "secret"}"#),
+            "Failed to parse"
+        );
+        assert_eq!(
+            message_opening("Invalid value for argument \"input.latitude\", expected type"),
+            "Invalid value for argument"
+        );
+        assert_eq!(message_opening("plain words only"), "plain words only");
+        assert_eq!(message_opening("é secret"), "");
+        assert!(message_opening(&"word ".repeat(100)).len() <= 60);
+        assert_eq!(message_opening("value 97219 given"), "value");
     }
 }

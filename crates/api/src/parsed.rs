@@ -2,6 +2,12 @@
 //! variables, and parsing is about a third of a small request's cost. Documents that fail to
 //! parse are not kept.
 //!
+//! Every HTTP request's document is parsed and checked here first, before async-graphql sees
+//! it: the nesting limit before parsing, then the document limits (`limits::check_document`),
+//! whose refusal the HTTP layer answers itself. async-graphql's own walks (its recursion-depth
+//! and directive checks, validation) follow every fragment spread anew, so they must never see
+//! a document whose fragments multiply.
+//!
 //! Each kept document also remembers whether it may run on the plain schema (one without
 //! extensions, see `schema::build_plain_schema`): a document of queries only that passed the
 //! request guard's parse-time checks. async-graphql sends every field of every request through
@@ -10,10 +16,11 @@
 
 use std::sync::Arc;
 
+use async_graphql::ServerError;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use moka::sync::Cache;
 
-use crate::limits::ApiLimits;
+use crate::limits::{ApiLimits, check_document, check_nesting};
 
 /// Bytes of query text whose parsed documents are kept.
 const CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
@@ -21,6 +28,8 @@ const CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
 /// A parsed document and what the guard concluded about it.
 pub(crate) struct ParsedDocument {
     pub(crate) document: ExecutableDocument,
+    /// Why the document is refused (a parse-time limit), answered without executing.
+    pub(crate) refusal: Option<ServerError>,
     /// Queries only, within every parse-time limit: may run without the guard.
     pub(crate) plain: bool,
 }
@@ -45,13 +54,14 @@ impl ParsedDocuments {
         }
     }
 
-    /// The document of `query`, parsed once; `None` when it does not parse (the guarded schema
-    /// then parses it again and answers with the coded error).
+    /// The document of `query`, parsed once; `None` when it is too long, nested too deep or
+    /// does not parse (the guarded schema then refuses it again, with the coded error, before
+    /// parsing it or while parsing it).
     pub(crate) fn get(&self, query: &str) -> Option<Arc<ParsedDocument>> {
         if let Some(parsed) = self.documents.get(query) {
             return Some(parsed);
         }
-        if query.len() > self.limits.max_query_bytes {
+        if query.len() > self.limits.max_query_bytes || check_nesting(query).is_err() {
             return None;
         }
         let document = async_graphql::parser::parse_query(query).ok()?;
@@ -59,10 +69,13 @@ impl ParsedDocuments {
             .operations
             .iter()
             .all(|(_, operation)| operation.node.ty == OperationType::Query);
-        let plain = queries_only
-            && crate::limits::check_document(&document, &self.limits, self.introspection, None)
-                .is_ok();
-        let parsed = Arc::new(ParsedDocument { document, plain });
+        let refusal = check_document(&document, &self.limits, self.introspection).err();
+        let plain = queries_only && refusal.is_none();
+        let parsed = Arc::new(ParsedDocument {
+            document,
+            refusal,
+            plain,
+        });
         self.documents.insert(Arc::from(query), Arc::clone(&parsed));
         Some(parsed)
     }

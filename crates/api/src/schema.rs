@@ -576,6 +576,12 @@ fn finish(
     }
 }
 
+/// The whole schema's SDL, federation's `_entities` and `_service` included (for the
+/// variable rule, `variables`).
+pub(crate) fn full_sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
 /// The subgraph SDL as published in `schema.graphql` (federation v2 directives included).
 /// Needs no state: the SDL depends on the code alone.
 pub fn sdl() -> String {

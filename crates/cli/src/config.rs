@@ -72,6 +72,13 @@ pub struct Settings {
     pub max_query_bytes: usize,
     /// Deadline for executing one request, in milliseconds.
     pub request_timeout_ms: u64,
+    /// How long a client may take to send a request's head (request line and headers), in
+    /// milliseconds; the connection is closed past it. An idle keep-alive connection is closed
+    /// after the same time.
+    pub header_read_timeout_ms: u64,
+    /// How long a client may take to send a request's body once its head is read, in
+    /// milliseconds (HTTP 408 past it).
+    pub body_read_timeout_ms: u64,
     /// Automatic persisted queries kept in memory per replica (least recently used go first).
     pub persisted_queries_capacity: usize,
     /// Maximum database connections in the pool.
@@ -144,6 +151,8 @@ impl Default for Settings {
             max_request_body_bytes: 256 * 1024,
             max_query_bytes: 32 * 1024,
             request_timeout_ms: 15_000,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 10_000,
             persisted_queries_capacity: 1_000,
             database_max_connections: 10,
             database_connect_timeout_ms: 5_000,
@@ -326,11 +335,23 @@ impl Config {
                 });
             }
         }
-        if settings.request_timeout_ms == 0 {
-            return Err(ConfigError::InvalidSetting {
-                setting: "CAREMATCH_REQUEST_TIMEOUT_MS",
-                problem: "must be at least 1".into(),
-            });
+        for (setting, value) in [
+            ("CAREMATCH_REQUEST_TIMEOUT_MS", settings.request_timeout_ms),
+            (
+                "CAREMATCH_HEADER_READ_TIMEOUT_MS",
+                settings.header_read_timeout_ms,
+            ),
+            (
+                "CAREMATCH_BODY_READ_TIMEOUT_MS",
+                settings.body_read_timeout_ms,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::InvalidSetting {
+                    setting,
+                    problem: "must be at least 1".into(),
+                });
+            }
         }
         if let Some(secret) = &settings.router_secret
             && secret.expose().len() < 16
@@ -452,6 +473,8 @@ impl Config {
                 "database_max_lifetime_seconds",
                 settings.database_max_lifetime_seconds,
             ),
+            ("header_read_timeout_ms", settings.header_read_timeout_ms),
+            ("body_read_timeout_ms", settings.body_read_timeout_ms),
             ("shutdown_grace_seconds", settings.shutdown_grace_seconds),
             ("shutdown_delay_seconds", settings.shutdown_delay_seconds),
         ] {

@@ -87,6 +87,7 @@ pub fn api_options(config: &Config) -> ApiOptions {
             max_body_bytes: settings.max_request_body_bytes,
             max_query_bytes: settings.max_query_bytes,
             request_timeout: std::time::Duration::from_millis(settings.request_timeout_ms),
+            body_read_timeout: Duration::from_millis(settings.body_read_timeout_ms),
         },
         cors_allowed_origins: settings.cors_allowed_origins.clone(),
         router_secret: settings
@@ -215,7 +216,11 @@ impl Application {
                 }
             }
         };
-        let served = carematch_api::serve(listener, router, stop, grace_period)
+        let serve_options = carematch_api::ServeOptions {
+            header_read_timeout: Duration::from_millis(settings.header_read_timeout_ms),
+            grace_period,
+        };
+        let served = carematch_api::serve(listener, router, stop, serve_options)
             .await
             .context("serving HTTP");
         startup.abort();
