@@ -9,6 +9,7 @@ mod contract;
 mod csrf;
 mod federation;
 mod foundation;
+mod fuzz;
 mod http;
 mod limits;
 mod match_logs;
