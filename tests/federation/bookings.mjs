@@ -104,12 +104,13 @@ export function listingFor(id) {
 }
 
 /**
- * Starts the bookings subgraph on a free loopback port.
+ * Starts the bookings subgraph, on a free loopback port unless told otherwise (the compose stack
+ * in CI serves it on 0.0.0.0:4001: deploy/ci/bookings-server.mjs).
  * Returns { url, entityBatches, stop }: `entityBatches` records the provider ids of every
  * `_entities` call the gateway made, so run.mjs can check the gateway really asked this service
  * (and batched the ids of a list into one call rather than one call per provider).
  */
-export async function startBookings() {
+export async function startBookings({ host = '127.0.0.1', port = 0 } = {}) {
   const entityBatches = [];
   const resolvers = {
     Provider: {
@@ -144,9 +145,9 @@ export async function startBookings() {
       },
     ],
   });
-  // Port 0: the OS picks a free port, so parallel runs never collide.
+  // Port 0 (the default): the OS picks a free port, so parallel runs never collide.
   const { url } = await startStandaloneServer(server, {
-    listen: { port: 0, host: '127.0.0.1' },
+    listen: { port, host },
     context: async () => ({ batch: [] }),
   });
   return { url, entityBatches, stop: () => server.stop() };

@@ -214,6 +214,43 @@ pub enum ConfigError {
     },
 }
 
+/// The mark of the example values in deploy/k8s/secret.yaml (`CHANGE-ME`): a replica started
+/// with them would run with secrets everyone can read, so start-up stops instead.
+const PLACEHOLDER_MARK: &str = "change-me";
+
+/// Refuses a secret that still holds the shipped placeholder (any case), naming its setting.
+fn refuse_placeholder_secrets(settings: &Settings) -> Result<(), ConfigError> {
+    let secrets = [
+        (
+            "CAREMATCH_DATABASE_URL",
+            Some(settings.database_url.as_str()),
+        ),
+        (
+            "CAREMATCH_REDIS_URL",
+            settings.redis_url.as_ref().map(Secret::expose),
+        ),
+        (
+            "CAREMATCH_JWT_SECRET",
+            settings.jwt_secret.as_ref().map(Secret::expose),
+        ),
+        (
+            "CAREMATCH_ROUTER_SECRET",
+            settings.router_secret.as_ref().map(Secret::expose),
+        ),
+    ];
+    for (setting, value) in secrets {
+        if value.is_some_and(|value| value.to_ascii_lowercase().contains(PLACEHOLDER_MARK)) {
+            return Err(ConfigError::InvalidSetting {
+                setting,
+                problem: "still holds the CHANGE-ME placeholder of the example Secret; \
+                          set a real value"
+                    .into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Settings after their values were checked.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -402,6 +439,7 @@ impl Config {
                 setting: "ranking",
                 problem: error.to_string(),
             })?;
+        refuse_placeholder_secrets(&settings)?;
         if let Some(path) = &settings.jwt_public_key_file
             && !path.exists()
         {
@@ -624,6 +662,41 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn a_placeholder_secret_stops_start_up_naming_the_setting() {
+        let placeholder = |setting: &str| {
+            let mut settings = Settings::default();
+            match setting {
+                "CAREMATCH_DATABASE_URL" => {
+                    settings.database_url = "postgres://carematch:Change-Me@db:5432/c".into();
+                }
+                "CAREMATCH_REDIS_URL" => {
+                    settings.redis_url = Some(Secret("redis://:CHANGE-ME@redis:6379".into()));
+                }
+                "CAREMATCH_JWT_SECRET" => {
+                    settings.jwt_secret = Some(Secret(format!("CHANGE-ME-{}", "x".repeat(32))));
+                }
+                _ => settings.router_secret = Some(Secret("change-me-16-or-more".into())),
+            }
+            Config::check(settings).unwrap_err().to_string()
+        };
+        for setting in [
+            "CAREMATCH_DATABASE_URL",
+            "CAREMATCH_REDIS_URL",
+            "CAREMATCH_JWT_SECRET",
+            "CAREMATCH_ROUTER_SECRET",
+        ] {
+            let error = placeholder(setting);
+            assert!(error.contains(setting), "{error}");
+        }
+        let real = Settings {
+            router_secret: Some(Secret("a-real-router-secret".into())),
+            jwt_secret: Some(Secret("r".repeat(40))),
+            ..Settings::default()
+        };
+        Config::check(real).unwrap();
     }
 
     #[test]

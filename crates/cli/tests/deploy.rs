@@ -28,7 +28,10 @@ fn yaml_files(folder: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(folder).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            yaml_files(&path, found);
+            // Not ours: packages a developer installed (deploy/ci/gateway).
+            if !path.ends_with("node_modules") {
+                yaml_files(&path, found);
+            }
         } else if path
             .extension()
             .is_some_and(|extension| extension == "yaml" || extension == "yml")
@@ -219,4 +222,231 @@ fn docs_operations_lists_exactly_the_settings_the_code_reads() {
             assert_eq!(environment, environment_name(&key), "row of {key}");
         }
     }
+}
+
+/// The `CAREMATCH_*` entries of a YAML mapping, as (name, value).
+fn environment_entries(mapping: &Yaml) -> Vec<(String, String)> {
+    mapping
+        .as_hash()
+        .unwrap()
+        .iter()
+        .filter_map(|(name, value)| {
+            let name = name.as_str()?;
+            let value = value
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| value.as_i64().map(|number| number.to_string()))?;
+            name.starts_with("CAREMATCH_")
+                .then(|| (name.to_owned(), value))
+        })
+        .collect()
+}
+
+/// Start-up validation of exactly these environment variables (no file, nothing inherited).
+// figment's Jail takes a closure returning its own (large) error type.
+#[allow(clippy::result_large_err)]
+fn start_up_with(environment: &[(String, String)]) -> Result<(), String> {
+    let mut outcome = Ok(());
+    figment::Jail::expect_with(|jail| {
+        jail.clear_env();
+        for (name, value) in environment {
+            jail.set_env(name, value);
+        }
+        outcome = carematch_cli::config::Config::load(None)
+            .map(|_| ())
+            .map_err(|error| error.to_string());
+        Ok(())
+    });
+    outcome
+}
+
+#[test]
+fn the_example_secret_of_deploy_k8s_is_refused_at_start_up_naming_each_setting() {
+    let secret = &yaml("deploy/k8s/secret.yaml")[0];
+    let placeholders = environment_entries(&secret["stringData"]);
+    let real_values: Vec<(String, String)> = placeholders
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.clone(),
+                value.replace("CHANGE-ME", "s3cr3t-from-the-store"),
+            )
+        })
+        .collect();
+    start_up_with(&real_values).expect("the Secret with real values is accepted");
+    let mut refused = 0;
+    for (index, (name, value)) in placeholders.iter().enumerate() {
+        if !value.contains("CHANGE-ME") {
+            continue;
+        }
+        let mut environment = real_values.clone();
+        environment[index].1 = value.clone();
+        let error = start_up_with(&environment).expect_err(name);
+        assert!(
+            error.contains(name) && error.contains("CHANGE-ME"),
+            "{error}"
+        );
+        assert!(
+            !error.contains(value.as_str()),
+            "the error shows the secret: {error}"
+        );
+        refused += 1;
+    }
+    assert!(refused >= 3, "the Secret has {refused} placeholders");
+}
+
+#[test]
+fn the_compose_stack_starts_with_its_own_laptop_secrets() {
+    let compose = &yaml("deploy/compose.yaml")[0];
+    let environment = environment_entries(&compose["x-carematch-environment"]);
+    assert!(
+        environment
+            .iter()
+            .any(|(name, _)| name == "CAREMATCH_ROUTER_SECRET"),
+        "{environment:?}"
+    );
+    start_up_with(&environment).unwrap();
+}
+
+fn pod_spec_of(document: &Yaml) -> &Yaml {
+    match document["kind"].as_str() {
+        Some("CronJob") => &document["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+        _ => &document["spec"]["template"]["spec"],
+    }
+}
+
+#[test]
+fn the_hpa_alone_sets_the_replica_count_and_replicas_spread_over_nodes() {
+    let deployment = &yaml("deploy/k8s/deployment.yaml")[0];
+    assert!(
+        deployment["spec"]["replicas"].is_badvalue(),
+        "a fixed replica count resets the HPA's on every apply"
+    );
+    let hpa = &yaml("deploy/k8s/hpa.yaml")[0];
+    assert_eq!(
+        hpa["spec"]["scaleTargetRef"]["name"],
+        deployment["metadata"]["name"]
+    );
+    assert!(hpa["spec"]["minReplicas"].as_i64().unwrap() >= 2);
+    let spread = pod_spec_of(deployment)["topologySpreadConstraints"]
+        .as_vec()
+        .unwrap();
+    let hostname = spread
+        .iter()
+        .find(|rule| rule["topologyKey"].as_str() == Some("kubernetes.io/hostname"))
+        .expect("a spread over nodes");
+    assert_eq!(
+        hostname["whenUnsatisfiable"].as_str(),
+        Some("DoNotSchedule")
+    );
+    assert_eq!(
+        hostname["labelSelector"]["matchLabels"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+}
+
+#[test]
+fn every_pod_runs_one_image_version_and_the_migration_job_is_named_after_it() {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut pods = 0;
+    let mut files = Vec::new();
+    yaml_files(&repository().join("deploy/k8s"), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for document in YamlLoader::load_from_str(&text).unwrap() {
+            let pod = pod_spec_of(&document);
+            let Some(containers) = pod["containers"].as_vec() else {
+                continue;
+            };
+            pods += 1;
+            assert_eq!(
+                containers[0]["image"].as_str(),
+                Some(format!("carematch:{version}").as_str()),
+                "{}",
+                file.display()
+            );
+            // carematch never calls the Kubernetes API.
+            assert_eq!(pod["automountServiceAccountToken"].as_bool(), Some(false));
+        }
+    }
+    assert_eq!(
+        pods, 3,
+        "the Deployment, the migration Job and the prune CronJob"
+    );
+    // A Job's template is immutable: a new image needs a new Job name.
+    let job = &yaml("deploy/k8s/migration-job.yaml")[0];
+    assert_eq!(
+        job["metadata"]["name"].as_str(),
+        Some(format!("carematch-migrate-{}", version.replace('.', "-")).as_str())
+    );
+}
+
+#[test]
+fn match_logs_are_pruned_daily_by_a_cronjob() {
+    let cronjob = &yaml("deploy/k8s/logs-prune-cronjob.yaml")[0];
+    assert_eq!(cronjob["kind"].as_str(), Some("CronJob"));
+    let schedule = cronjob["spec"]["schedule"].as_str().unwrap();
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    assert_eq!(fields[2..], ["*", "*", "*"], "once a day: {schedule}");
+    assert_eq!(
+        cronjob["spec"]["concurrencyPolicy"].as_str(),
+        Some("Forbid")
+    );
+    let args: Vec<&str> = pod_spec_of(cronjob)["containers"][0]["args"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|arg| arg.as_str().unwrap())
+        .collect();
+    assert_eq!(args, ["logs", "prune"]);
+}
+
+#[test]
+fn only_the_router_and_prometheus_reach_the_replicas() {
+    let deployment = &yaml("deploy/k8s/deployment.yaml")[0];
+    let policies = yaml("deploy/k8s/networkpolicy.yaml");
+    let replicas = policies
+        .iter()
+        .find(|policy| {
+            policy["spec"]["podSelector"]["matchLabels"]
+                == deployment["spec"]["selector"]["matchLabels"]
+        })
+        .expect("a NetworkPolicy selecting the replicas");
+    let ingress = replicas["spec"]["ingress"].as_vec().unwrap();
+    assert_eq!(ingress.len(), 1, "one rule: the router and Prometheus");
+    let sources = ingress[0]["from"].as_vec().unwrap();
+    assert_eq!(sources.len(), 2, "{sources:?}");
+    assert_eq!(
+        sources[0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str(),
+        Some("router")
+    );
+    let types: Vec<&str> = replicas["spec"]["policyTypes"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|kind| kind.as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["Ingress", "Egress"]);
+}
+
+#[test]
+fn the_prometheus_rule_holds_exactly_the_plain_alert_rules() {
+    let plain = &yaml("deploy/prometheus/alerts.yaml")[0];
+    let operator = &yaml("deploy/k8s/monitoring/prometheusrule.yaml")[0];
+    assert_eq!(operator["kind"].as_str(), Some("PrometheusRule"));
+    assert!(
+        plain["groups"] == operator["spec"]["groups"],
+        "deploy/k8s/monitoring/prometheusrule.yaml differs from deploy/prometheus/alerts.yaml: \
+         copy the groups over"
+    );
+    let monitor = &yaml("deploy/k8s/monitoring/podmonitor.yaml")[0];
+    let deployment = &yaml("deploy/k8s/deployment.yaml")[0];
+    assert_eq!(
+        monitor["spec"]["selector"]["matchLabels"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+    assert_eq!(
+        monitor["spec"]["podMetricsEndpoints"][0]["path"].as_str(),
+        Some("/metrics")
+    );
 }
