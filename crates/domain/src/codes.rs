@@ -73,6 +73,31 @@ impl CareType {
     pub const fn needs_state_licence(self) -> bool {
         !matches!(self, CareType::SupportGroup)
     }
+
+    /// Clinical care (care-guide.md section 5): what an insurance contract that names no care
+    /// type covers, and what a referral rule can apply to (obstetric care aside).
+    pub const fn is_clinical(self) -> bool {
+        matches!(
+            self,
+            CareType::PelvicFloorPhysicalTherapy
+                | CareType::PerinatalMentalHealth
+                | CareType::LactationConsulting
+                | CareType::ObstetricCare
+        )
+    }
+
+    /// Whether this care can be given in `mode` (care-guide.md section 6, 2nd edition):
+    /// massage is hands-on (in person or at home, never by telehealth); a support group
+    /// reaches her remotely only as an online group (telehealth is a clinical mode). Other
+    /// care may be given in every mode (remotely only where licensed in her state).
+    pub const fn can_be_given_in(self, mode: CareMode) -> bool {
+        match (self, mode) {
+            (_, CareMode::InPerson | CareMode::HomeVisit) => true,
+            (CareType::PostnatalMassage, _) => false,
+            (CareType::SupportGroup, CareMode::Telehealth) => false,
+            _ => true,
+        }
+    }
 }
 
 vocabulary!(
@@ -96,6 +121,7 @@ vocabulary!(
         TroubleWithDailyActivities => "TROUBLE_WITH_DAILY_ACTIVITIES", "trouble with daily activities";
         ReturnToExercise => "RETURN_TO_EXERCISE", "returning to exercise";
         Isolation => "ISOLATION", "feeling isolated";
+        Fatigue => "FATIGUE", "fatigue";
     }
 );
 
@@ -111,6 +137,12 @@ vocabulary!(
         SevereHeadache => "SEVERE_HEADACHE", "a headache that does not get better, or comes with vision changes";
         LegPainOrSwelling => "LEG_PAIN_OR_SWELLING", "a red, swollen or warm leg";
         IncisionNotHealing => "INCISION_NOT_HEALING", "an incision that is not healing";
+        DizzinessOrFainting => "DIZZINESS_OR_FAINTING", "dizziness or fainting";
+        SevereBellyPain => "SEVERE_BELLY_PAIN", "severe belly pain";
+        RacingHeart => "RACING_HEART", "a racing or pounding heart";
+        FaceOrHandSwelling => "FACE_OR_HAND_SWELLING", "sudden swelling of your face or hands";
+        VisionChanges => "VISION_CHANGES", "changes in your vision";
+        OverwhelmingTiredness => "OVERWHELMING_TIREDNESS", "overwhelming tiredness";
     }
 );
 
@@ -184,8 +216,8 @@ mod tests {
         for sign in WarningSign::ALL {
             assert_eq!(sign.code().parse::<WarningSign>(), Ok(*sign));
         }
-        assert_eq!(Symptom::ALL.len(), 18);
-        assert_eq!(WarningSign::ALL.len(), 9);
+        assert_eq!(Symptom::ALL.len(), 19);
+        assert_eq!(WarningSign::ALL.len(), 15);
         assert_eq!(CareType::ALL.len(), 7);
     }
 

@@ -5,8 +5,11 @@
 //! index or GraphQL crate, so every rule here can be read and tested on its own.
 
 mod codes;
+pub mod credentials;
+pub mod crisis;
 mod error;
 mod geo;
+pub mod payment;
 mod provider;
 mod request;
 mod scalars;
@@ -16,6 +19,7 @@ pub use codes::{
     BirthType, CareMode, CareType, CertificationScope, MatchOutcome, PaymentFit, Symptom,
     UnknownCode, WarningSign,
 };
+pub use crisis::{CrisisWords, crisis_words};
 pub use error::ValidationError;
 pub use geo::{GeoPoint, RadiusKm, haversine_km};
 pub use provider::{
@@ -51,4 +55,13 @@ pub mod limits {
     pub const DEFAULT_RADIUS_KM: f64 = 25.0;
     pub const MAX_WEEKS_POSTPARTUM: u16 = 520;
     pub const MAX_SELF_PAY_RATE_USD: u32 = 100_000;
+}
+
+/// "a", "a and b", "a, b and c": a list in a sentence.
+pub(crate) fn words_join(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [head @ .., last] => format!("{} and {last}", head.join(", ")),
+    }
 }

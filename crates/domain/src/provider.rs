@@ -90,6 +90,7 @@ impl Provider {
                     issuer: certification.issuer.clone(),
                     scope: certification.scope,
                     verified: certification.verified,
+                    care_type: certification.care_type,
                 })
                 .collect(),
             treats: self.treats.clone(),
@@ -111,6 +112,7 @@ impl Provider {
                 .map(|plan| InsurancePlanDraft {
                     payer: plan.payer.clone(),
                     plan: plan.plan.clone(),
+                    care_types: plan.care_types.clone(),
                 })
                 .collect(),
             accepts_fsa_hsa: self.accepts_fsa_hsa,
@@ -135,6 +137,9 @@ pub struct Certification {
     pub scope: CertificationScope,
     /// Checked by carematch or a directory, as opposed to self-reported.
     pub verified: bool,
+    /// The care type the credential is for, as the record says. Needed only for a name the
+    /// care guide's table does not know (care-guide.md section 4, 2nd edition).
+    pub care_type: Option<CareType>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -171,6 +176,9 @@ impl ProviderLocation {
 pub struct InsurancePlan {
     pub payer: String,
     pub plan: Option<String>,
+    /// The care types this contract covers, sorted; empty when the record names none (then
+    /// [`crate::payment::contract_covers`] decides, care-guide.md section 5).
+    pub care_types: Vec<CareType>,
 }
 
 /// The unvalidated provider as it arrives: the contract's `ProviderInput` in JSON (camelCase),
@@ -211,6 +219,9 @@ pub struct CertificationDraft {
     pub issuer: Option<String>,
     pub scope: CertificationScope,
     pub verified: bool,
+    /// For a credential the care guide's table does not name: the care type it is for.
+    #[serde(default, rename = "careType", skip_serializing_if = "Option::is_none")]
+    pub care_type: Option<CareType>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -233,6 +244,10 @@ pub struct InsurancePlanDraft {
     pub payer: String,
     #[serde(default)]
     pub plan: Option<String>,
+    /// On a provider's record: the care types the contract covers (empty: see
+    /// [`crate::payment::contract_covers`]). Never part of a match request.
+    #[serde(default, rename = "careTypes", skip_serializing_if = "Vec::is_empty")]
+    pub care_types: Vec<CareType>,
 }
 
 impl ProviderDraft {
@@ -391,6 +406,7 @@ impl CertificationDraft {
             issuer,
             scope: self.scope,
             verified: self.verified,
+            care_type: self.care_type,
         })
     }
 }
@@ -414,9 +430,11 @@ impl LocationDraft {
 
 impl InsurancePlanDraft {
     pub(crate) fn validate(self) -> Result<InsurancePlan, ValidationError> {
+        check_list_len(&self.care_types, "careTypes", MAX_CARE_TYPES)?;
         Ok(InsurancePlan {
             payer: required_text(&self.payer, "payer", MAX_SHORT_TEXT_CHARS)?,
             plan: optional_text(self.plan.as_deref(), "plan", MAX_SHORT_TEXT_CHARS)?,
+            care_types: sorted_unique(self.care_types),
         })
     }
 }

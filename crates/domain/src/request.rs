@@ -92,7 +92,7 @@ pub struct MatchRequest {
     pub radius: RadiusKm,
     pub symptoms: Vec<Symptom>,
     pub warning_signs: Vec<WarningSign>,
-    /// Care types she asked for; `None` when she asked for none.
+    /// Care types she asked for, in her order without repeats; `None` when she asked for none.
     pub care_types: Option<Vec<CareType>>,
     pub birth_type: Option<BirthType>,
     pub weeks_postpartum: Option<WeeksPostpartum>,
@@ -140,7 +140,14 @@ impl MatchRequestDraft {
         let care_types = match self.care_types {
             Some(care_types) => {
                 check_list_len(&care_types, "careTypes", MAX_CARE_TYPES)?;
-                Some(sorted_unique(care_types)).filter(|care_types| !care_types.is_empty())
+                // Her order is kept: asked-for care is listed in it (care-guide.md section 1).
+                let mut unique: Vec<CareType> = Vec::with_capacity(care_types.len());
+                for care_type in care_types {
+                    if !unique.contains(&care_type) {
+                        unique.push(care_type);
+                    }
+                }
+                Some(unique).filter(|care_types| !care_types.is_empty())
             }
             None => None,
         };
@@ -150,7 +157,15 @@ impl MatchRequestDraft {
             .transpose()?;
         let insurance = self
             .insurance
-            .map(|draft| draft.validate().map_err(|error| error.within("insurance")))
+            .map(|draft| {
+                if !draft.care_types.is_empty() {
+                    return Err(ValidationError::new(
+                        "insurance.careTypes",
+                        "names the care types of a provider's contract; leave it out of a match request",
+                    ));
+                }
+                draft.validate().map_err(|error| error.within("insurance"))
+            })
             .transpose()?
             .map(|plan| InsuranceQuery {
                 payer: plan.payer,
@@ -238,6 +253,11 @@ impl MatchRequest {
             birth_type: self.birth_type,
             weeks_postpartum: self.weeks_postpartum,
             cleared_for_massage: self.cleared_for_massage,
+            crisis_words: self
+                .text
+                .as_deref()
+                .map(crate::crisis_words)
+                .unwrap_or_default(),
         }
     }
 }
@@ -347,6 +367,7 @@ mod tests {
         draft.insurance = Some(InsurancePlanDraft {
             payer: " ".into(),
             plan: None,
+            care_types: Vec::new(),
         });
         assert_eq!(field_of(draft), "insurance.payer");
         let mut draft = at_coordinates(45.5, -122.6);
