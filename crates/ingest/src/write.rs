@@ -299,6 +299,7 @@ mod tests {
             issuer: Some("DONA International".to_owned()),
             scope: CertificationScope::Perinatal,
             verified: true,
+            care_type: None,
         }];
         let mut record = draft("New Name", "97205", 45.0);
         record.care_types = vec![CareType::LactationConsulting];
@@ -307,6 +308,7 @@ mod tests {
             issuer: None,
             scope: CertificationScope::General,
             verified: false,
+            care_type: None,
         }];
         let merged = merge(stored.clone(), record, Source::Nppes);
         assert_eq!(merged.name, "New Name");

@@ -211,12 +211,14 @@ pub fn full_provider(n: u128) -> Provider {
                 issuer: Some("APTA Pelvic Health".into()),
                 scope: CertificationScope::Perinatal,
                 verified: true,
+                care_type: None,
             },
             CertificationDraft {
                 name: "LMT".into(),
                 issuer: None,
                 scope: CertificationScope::General,
                 verified: false,
+                care_type: None,
             },
         ],
         treats: vec![
@@ -253,10 +255,12 @@ pub fn full_provider(n: u128) -> Provider {
             InsurancePlanDraft {
                 payer: "Aetna".into(),
                 plan: Some("Choice POS II".into()),
+                care_types: Vec::new(),
             },
             InsurancePlanDraft {
                 payer: "Oregon Health Plan".into(),
                 plan: None,
+                care_types: Vec::new(),
             },
         ],
         accepts_fsa_hsa: true,
