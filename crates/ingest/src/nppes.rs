@@ -7,7 +7,7 @@
 //! `NPI`, `Entity Type Code`, the legal name columns, `Provider Credential Text`, the business
 //! practice location (first line, city, state, postal code, country), `NPI Deactivation Date`,
 //! `NPI Reactivation Date`, and `Healthcare Provider Taxonomy Code_1`..`_15` with
-//! `Provider License Number State Code_1`..`_15`.
+//! `Provider License Number_1`..`_15` and `Provider License Number State Code_1`..`_15`.
 //!
 //! A row becomes a provider when one of its taxonomy codes maps to a care type
 //! ([`crate::taxonomy`]). It is skipped when its NPI is deactivated (a deactivation date and no
@@ -15,15 +15,22 @@
 //! its postal code has no centroid; it fails (reported by line and column) when its NPI's check
 //! digit is wrong or a field it needs is missing or malformed. A provider gets:
 //!
-//! - name: individuals `First Last, Credential`, organisations their legal business name
+//! - name: individuals `First Last, Credential`, organisations (a clinic, a birthing center, a
+//!   midwifery practice group: care-guide.md section 7, 2nd edition) their legal business name
 //!   (upper-case text is title-cased);
 //! - care types: the mapped taxonomy codes; modes IN_PERSON, plus HOME_VISIT for doulas (who
 //!   visit mothers at home);
 //! - one location: the practice address, ZIP+4 cut to 5 digits, at the postal-code centroid;
 //! - licensed regions: the licence states of its mapped taxonomies (for telehealth);
-//! - an individual's credential text (`PT, DPT`) as one self-reported certification of general
-//!   scope: NPPES says nothing of perinatal training, so perinatal certifications come from a
-//!   directory or an admin;
+//! - an individual's credential text (`PT, DPT`), split at commas, as self-reported
+//!   certifications (`PT`, `DPT`) of general scope; their care type is left to the care guide's
+//!   table (care-guide.md section 4), since the text is not tied to a taxonomy. NPPES says
+//!   nothing of perinatal training, so perinatal certifications come from a directory or an
+//!   admin (or the table, for a credential it knows as perinatal, such as IBCLC);
+//! - each licence number on a mapped taxonomy row as a self-reported general certification of
+//!   that taxonomy's care type (`Physical Therapist license LIC123`, issued in its state): a
+//!   licence belongs to the care its taxonomy names, so a clinic's physical-therapy licence
+//!   earns nothing for its massage room, and an organisation's licences rank it as general;
 //! - accepting new clients: yes, since NPPES does not say, and a provider marked as not
 //!   accepting is never retrieved. Telephone numbers have no field in the domain and are not
 //!   read.
@@ -41,10 +48,14 @@ use carematch_store::Store;
 use tokio::sync::mpsc;
 
 use crate::summary::ImportSummary;
-use crate::taxonomy::care_type_of_taxonomy;
+use crate::taxonomy::{care_type_of_taxonomy, taxonomy_name};
 use crate::text::title_case_if_shouting;
 use crate::write::{BatchWriter, Candidate, Source};
 use crate::{IngestError, Progress, SkipReason};
+
+/// The domain's limits on a certification list and a certification's name.
+const MAX_CERTIFICATIONS: usize = carematch_domain::limits::MAX_CERTIFICATIONS;
+const MAX_SHORT_TEXT_CHARS: usize = carematch_domain::limits::MAX_SHORT_TEXT_CHARS;
 
 /// The number of taxonomy slots in an NPPES row.
 pub const TAXONOMY_SLOTS: usize = 15;
@@ -152,6 +163,8 @@ struct Columns {
     deactivation_date: usize,
     reactivation_date: usize,
     taxonomy_codes: Vec<usize>,
+    /// Absent from some extracts: then no licence certification is made.
+    license_numbers: Vec<Option<usize>>,
     license_states: Vec<Option<usize>>,
 }
 
@@ -161,11 +174,13 @@ impl Columns {
         let required =
             |name: &str| position(name).ok_or_else(|| IngestError::MissingColumn(name.to_owned()));
         let mut taxonomy_codes = Vec::with_capacity(TAXONOMY_SLOTS);
+        let mut license_numbers = Vec::with_capacity(TAXONOMY_SLOTS);
         let mut license_states = Vec::with_capacity(TAXONOMY_SLOTS);
         for slot in 1..=TAXONOMY_SLOTS {
             taxonomy_codes.push(required(&format!(
                 "Healthcare Provider Taxonomy Code_{slot}"
             ))?);
+            license_numbers.push(position(&format!("Provider License Number_{slot}")));
             license_states.push(position(&format!(
                 "Provider License Number State Code_{slot}"
             )));
@@ -185,6 +200,7 @@ impl Columns {
             deactivation_date: required(DEACTIVATION_DATE)?,
             reactivation_date: required(REACTIVATION_DATE)?,
             taxonomy_codes,
+            license_numbers,
             license_states,
         })
     }
@@ -324,23 +340,33 @@ fn parse_row(
 
     let mut care_types: Vec<CareType> = Vec::new();
     let mut licensed_regions: Vec<String> = Vec::new();
+    let mut licences: Vec<CertificationDraft> = Vec::new();
     for (slot, &code_column) in columns.taxonomy_codes.iter().enumerate() {
-        let Some(care_type) = care_type_of_taxonomy(&field(record, code_column)) else {
+        let code = field(record, code_column);
+        let Some(care_type) = care_type_of_taxonomy(&code) else {
             continue;
         };
         if !care_types.contains(&care_type) {
             care_types.push(care_type);
         }
-        if let Some(state_column) = columns.license_states[slot] {
-            // A licence state that is no US state code (blank, or a foreign value) is not a
-            // reason to drop the provider: it only gives no licensed region.
-            if let Ok(region) = Region::parse(&field(record, state_column))
-                && !licensed_regions
-                    .iter()
-                    .any(|known| known == region.as_str())
-            {
-                licensed_regions.push(region.as_str().to_owned());
-            }
+        // A licence state that is no US state code (blank, or a foreign value) is not a
+        // reason to drop the provider: it only gives no licensed region.
+        let region = columns.license_states[slot]
+            .and_then(|state_column| Region::parse(&field(record, state_column)).ok());
+        if let Some(region) = &region
+            && !licensed_regions
+                .iter()
+                .any(|known| known == region.as_str())
+        {
+            licensed_regions.push(region.as_str().to_owned());
+        }
+        let number = columns.license_numbers[slot]
+            .map(|number_column| field(record, number_column))
+            .unwrap_or_default();
+        if let Some(licence) = licence_certification(&code, care_type, &number, region.as_ref())
+            && !licences.contains(&licence)
+        {
+            licences.push(licence);
         }
     }
     if care_types.is_empty() {
@@ -350,7 +376,7 @@ fn parse_row(
     let npi = Npi::parse(&field(record, columns.npi))
         .map_err(|error| RowError::new(NPI, error.problem))?;
 
-    let (name, certifications) = match field(record, columns.entity_type).as_str() {
+    let (name, mut certifications) = match field(record, columns.entity_type).as_str() {
         "1" => individual_name(record, columns)?,
         "2" => {
             let name = field(record, columns.organization_name);
@@ -402,6 +428,9 @@ fn parse_row(
     let address = field(record, columns.address);
     let city = field(record, columns.city);
 
+    certifications.extend(licences);
+    certifications.truncate(MAX_CERTIFICATIONS);
+
     let mut modes = vec![CareMode::InPerson];
     if care_types.contains(&CareType::Doula) {
         modes.push(CareMode::HomeVisit);
@@ -437,7 +466,33 @@ fn parse_row(
     })))
 }
 
-/// `First Last, Credential` and the credential as a general, self-reported certification.
+/// A licence number on a mapped taxonomy row, as a general, self-reported certification of
+/// that taxonomy's care type (NPPES records the number the provider gives; it checks none).
+fn licence_certification(
+    code: &str,
+    care_type: CareType,
+    number: &str,
+    region: Option<&Region>,
+) -> Option<CertificationDraft> {
+    if number.is_empty() {
+        return None;
+    }
+    let taxonomy = taxonomy_name(code).unwrap_or("State");
+    let name: String = format!("{taxonomy} license {number}")
+        .chars()
+        .take(MAX_SHORT_TEXT_CHARS)
+        .collect();
+    Some(CertificationDraft {
+        name,
+        issuer: region.map(|region| format!("{} licensing board", region.as_str())),
+        scope: CertificationScope::General,
+        verified: false,
+        care_type: Some(care_type),
+    })
+}
+
+/// `First Last, Credential` and each credential of the text as a general, self-reported
+/// certification.
 fn individual_name(
     record: &csv::ByteRecord,
     columns: &Columns,
@@ -453,12 +508,22 @@ fn individual_name(
     if !credential.is_empty() {
         name.push_str(", ");
         name.push_str(&credential);
-        certifications.push(CertificationDraft {
-            name: credential,
-            issuer: None,
-            scope: CertificationScope::General,
-            verified: false,
-        });
+        for part in credential
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
+            let certification = CertificationDraft {
+                name: part.chars().take(MAX_SHORT_TEXT_CHARS).collect(),
+                issuer: None,
+                scope: CertificationScope::General,
+                verified: false,
+                care_type: None,
+            };
+            if !certifications.contains(&certification) {
+                certifications.push(certification);
+            }
+        }
     }
     Ok((name, certifications))
 }

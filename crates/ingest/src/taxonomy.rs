@@ -35,6 +35,16 @@
 //! | 2084P0800X | Psychiatry & Neurology, Psychiatry | PERINATAL_MENTAL_HEALTH |
 //! | 363LP0808X | Nurse Practitioner, Psychiatric/Mental Health | PERINATAL_MENTAL_HEALTH |
 //!
+//! Organisations (NPPES entity type 2) are providers too, under their organisation name
+//! (care-guide.md section 7, 2nd edition): besides the codes above (a midwifery practice group
+//! registers under the midwife codes), the clinic codes of [`CLINIC_TAXONOMY_CARE_TYPES`]:
+//!
+//! | NUCC code | NUCC name | care type |
+//! |---|---|---|
+//! | 261QP2000X | Clinic/Center, Physical Therapy | PELVIC_FLOOR_PHYSICAL_THERAPY |
+//! | 261QM0801X | Clinic/Center, Mental Health (Including Community Mental Health Center) | PERINATAL_MENTAL_HEALTH |
+//! | 261QB0400X | Clinic/Center, Birthing | OBSTETRIC_CARE |
+//!
 //! NUCC has no pelvic-floor code: every physical therapist maps to pelvic-floor physical therapy
 //! with general scope, and the perinatal certifications (PWCS, CAPP-OB, ...) that set them
 //! apart in ranking come from a directory or an admin. No NUCC code means "support group", so
@@ -158,14 +168,43 @@ pub const TAXONOMY_CARE_TYPES: &[(&str, &str, CareType)] = &[
     ),
 ];
 
-/// The care type of a NUCC taxonomy code (surrounding spaces and case ignored), or `None` for
-/// a code outside the table.
-pub fn care_type_of_taxonomy(code: &str) -> Option<CareType> {
+/// The clinic codes organisations register under (the second table above, as data).
+pub const CLINIC_TAXONOMY_CARE_TYPES: &[(&str, &str, CareType)] = &[
+    (
+        "261QP2000X",
+        "Clinic/Center, Physical Therapy",
+        CareType::PelvicFloorPhysicalTherapy,
+    ),
+    (
+        "261QM0801X",
+        "Clinic/Center, Mental Health",
+        CareType::PerinatalMentalHealth,
+    ),
+    (
+        "261QB0400X",
+        "Clinic/Center, Birthing",
+        CareType::ObstetricCare,
+    ),
+];
+
+/// The row of either table for a code (surrounding spaces and case ignored).
+fn mapped_taxonomy(code: &str) -> Option<&'static (&'static str, &'static str, CareType)> {
     let code = code.trim();
     TAXONOMY_CARE_TYPES
         .iter()
+        .chain(CLINIC_TAXONOMY_CARE_TYPES)
         .find(|(mapped, _, _)| mapped.eq_ignore_ascii_case(code))
-        .map(|(_, _, care_type)| *care_type)
+}
+
+/// The care type of a NUCC taxonomy code (surrounding spaces and case ignored), or `None` for
+/// a code outside the tables.
+pub fn care_type_of_taxonomy(code: &str) -> Option<CareType> {
+    mapped_taxonomy(code).map(|(_, _, care_type)| *care_type)
+}
+
+/// The NUCC name of a mapped code (`Physical Therapist`), for naming what a source ties to it.
+pub fn taxonomy_name(code: &str) -> Option<&'static str> {
+    mapped_taxonomy(code).map(|(_, name, _)| *name)
 }
 
 #[cfg(test)]
@@ -205,6 +244,24 @@ mod tests {
         for (code, care_type) in expected {
             assert_eq!(care_type_of_taxonomy(code), Some(care_type), "{code}");
         }
+    }
+
+    #[test]
+    fn the_clinic_codes_of_care_guide_section_7_map_for_organisations() {
+        let expected = [
+            ("261QP2000X", CareType::PelvicFloorPhysicalTherapy),
+            ("261QM0801X", CareType::PerinatalMentalHealth),
+            ("261QB0400X", CareType::ObstetricCare),
+        ];
+        assert_eq!(CLINIC_TAXONOMY_CARE_TYPES.len(), expected.len());
+        for (code, care_type) in expected {
+            assert_eq!(care_type_of_taxonomy(code), Some(care_type), "{code}");
+        }
+        assert_eq!(taxonomy_name("261qb0400x"), Some("Clinic/Center, Birthing"));
+        assert_eq!(taxonomy_name("225100000X"), Some("Physical Therapist"));
+        // Rehabilitation and multi-specialty clinics are not.
+        assert_eq!(care_type_of_taxonomy("261QR0400X"), None);
+        assert_eq!(care_type_of_taxonomy("261QM1300X"), None);
     }
 
     #[test]

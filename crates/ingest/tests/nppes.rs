@@ -10,6 +10,7 @@ mod support;
 
 use std::sync::Arc;
 
+use carematch_domain::credentials::counts_for;
 use carematch_domain::{
     CareMode, CareType, Certification, CertificationScope, Npi, PostalCode, Provider,
 };
@@ -20,6 +21,9 @@ use carematch_store::Store;
 use futures::StreamExt;
 
 const FIXTURE: &str = "npidata_pfile_fixture.csv";
+/// Clinics, a birthing center, a midwifery practice group and a doula who is also an IBCLC
+/// (care-guide.md sections 4 and 7, 2nd edition).
+const ORGANISATIONS: &str = "npidata_pfile_organisations.csv";
 
 async fn import_fixture(store: &Store) -> ImportSummary {
     import_nppes_file(
@@ -122,14 +126,27 @@ async fn maps_every_field_of_an_individual(store: Store) {
     assert_eq!(jane.name.as_str(), "Jane Doe, PT, DPT");
     assert_eq!(jane.npi.as_ref().map(Npi::as_str), Some("1000000004"));
     assert_eq!(jane.care_types, vec![CareType::PelvicFloorPhysicalTherapy]);
+    // Each credential of the text, then the licence of her taxonomy row, for its care type.
+    let self_reported = |name: &str| Certification {
+        name: name.to_owned(),
+        issuer: None,
+        scope: CertificationScope::General,
+        verified: false,
+        care_type: None,
+    };
     assert_eq!(
         jane.certifications,
-        vec![Certification {
-            name: "PT, DPT".to_owned(),
-            issuer: None,
-            scope: CertificationScope::General,
-            verified: false,
-        }]
+        vec![
+            self_reported("PT"),
+            self_reported("DPT"),
+            Certification {
+                name: "Physical Therapist license LIC10004".to_owned(),
+                issuer: Some("OR licensing board".to_owned()),
+                scope: CertificationScope::General,
+                verified: false,
+                care_type: Some(CareType::PelvicFloorPhysicalTherapy),
+            },
+        ]
     );
     assert_eq!(jane.modes, vec![CareMode::InPerson]);
     assert!(jane.accepting_new_clients);
@@ -159,10 +176,15 @@ async fn maps_every_field_of_an_individual(store: Store) {
     );
     assert_eq!(kate.care_types, vec![CareType::LactationConsulting]);
 
-    // No credential: no certification and no trailing comma.
+    // No credential: no trailing comma, and only the licence of her doula row.
     let rosa = provider(&store, "1000000053").await;
     assert_eq!(rosa.name.as_str(), "Rosa Martinez");
-    assert!(rosa.certifications.is_empty());
+    let names: Vec<&str> = rosa
+        .certifications
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["Doula license LIC10053"]);
     assert_eq!(rosa.modes, vec![CareMode::InPerson, CareMode::HomeVisit]);
     assert_eq!(
         rosa.locations[0].postal_code.as_ref().unwrap().as_str(),
@@ -174,7 +196,13 @@ async fn maps_organisations_several_taxonomies_and_reactivated_npis(store: Store
     import_fixture(&store).await;
     let clinic = provider(&store, &fixture_npi(100_000_100)).await;
     assert_eq!(clinic.name.as_str(), "Rose City Pelvic Health LLC");
-    assert!(clinic.certifications.is_empty());
+    // The licence of its unmapped rehabilitation row is not kept; its PT licence is.
+    let names: Vec<&str> = clinic
+        .certifications
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["Physical Therapist license LIC21002"]);
     // Its first taxonomy (a rehabilitation clinic) is not mapped; its second is.
     assert_eq!(
         clinic.care_types,
@@ -203,6 +231,34 @@ async fn maps_organisations_several_taxonomies_and_reactivated_npis(store: Store
     );
     let regions: Vec<&str> = meera.licensed_regions.iter().map(|r| r.as_str()).collect();
     assert_eq!(regions, vec!["ID", "WA"]);
+    // Each licence is for the care type of its row: the lactation licence, then the women's
+    // health NP licences of two states.
+    let licences: Vec<(&str, Option<&str>, Option<CareType>)> = meera
+        .certifications
+        .iter()
+        .filter(|certification| certification.care_type.is_some())
+        .map(|c| (c.name.as_str(), c.issuer.as_deref(), c.care_type))
+        .collect();
+    assert_eq!(
+        licences,
+        [
+            (
+                "Registered Nurse, Lactation Consultant license LIC21028",
+                Some("OR licensing board"),
+                Some(CareType::LactationConsulting)
+            ),
+            (
+                "Nurse Practitioner, Women's Health license LIC31028",
+                Some("WA licensing board"),
+                Some(CareType::ObstetricCare)
+            ),
+            (
+                "Nurse Practitioner, Women's Health license LIC41028",
+                Some("ID licensing board"),
+                Some(CareType::ObstetricCare)
+            ),
+        ]
+    );
 
     // Deactivated in 2019, reactivated in 2020: imported.
     let tara = provider(&store, &fixture_npi(100_000_103)).await;
@@ -219,6 +275,140 @@ async fn maps_organisations_several_taxonomies_and_reactivated_npis(store: Store
             "row {skipped} was written"
         );
     }
+}
+
+async fn import_organisations(store: &Store) -> ImportSummary {
+    import_nppes_file(
+        store,
+        &support::fixture(ORGANISATIONS),
+        Arc::new(NoProgress),
+        NppesOptions::default(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn organisations_are_providers_under_their_name_with_the_clinic_codes_of_section_7(
+    store: Store,
+) {
+    let summary = import_organisations(&store).await;
+    assert_eq!(
+        (summary.read, summary.created),
+        (6, 5),
+        "{}",
+        summary.describe()
+    );
+    assert_eq!(summary.skipped[&SkipReason::NoMappedTaxonomy], 1);
+    assert!(summary.failures.is_empty(), "{}", summary.describe());
+
+    let clinic = provider(&store, "1200000010").await;
+    assert_eq!(clinic.name.as_str(), "Bridgetown Pelvic PT And Massage LLC");
+    assert_eq!(
+        clinic.care_types,
+        [
+            CareType::PelvicFloorPhysicalTherapy,
+            CareType::PostnatalMassage
+        ]
+    );
+    assert_eq!(clinic.modes, [CareMode::InPerson]);
+    assert_eq!(
+        clinic.locations[0].postal_code.as_ref().unwrap().as_str(),
+        "97201"
+    );
+
+    let mental_health = provider(&store, "1200000028").await;
+    assert_eq!(
+        mental_health.name.as_str(),
+        "Emerald City Perinatal Mental Health Clinic"
+    );
+    assert_eq!(mental_health.care_types, [CareType::PerinatalMentalHealth]);
+
+    let birth_center = provider(&store, "1200000036").await;
+    assert_eq!(birth_center.name.as_str(), "Hill Country Birth Center PLLC");
+    assert_eq!(birth_center.care_types, [CareType::ObstetricCare]);
+
+    // A midwifery practice group registers under the midwife code; without a licence number
+    // it lists no certification.
+    let midwives = provider(&store, "1200000044").await;
+    assert_eq!(midwives.name.as_str(), "Mission Midwives Collective");
+    assert_eq!(midwives.care_types, [CareType::ObstetricCare]);
+    assert!(midwives.certifications.is_empty());
+
+    // The multi-specialty clinic has no code of section 7 and wrote nothing.
+    let skipped = Npi::parse("1200000069").unwrap();
+    assert!(store.providers_by_npi(&[skipped]).await.unwrap().is_empty());
+}
+
+async fn a_licence_on_a_taxonomy_row_counts_only_for_that_taxonomys_care_type(store: Store) {
+    import_organisations(&store).await;
+
+    // The PT clinic's licence is the clinic's: general for physical therapy, nothing for
+    // its massage room (care-guide.md section 4, 2nd edition).
+    let clinic = provider(&store, "1200000010").await;
+    assert_eq!(
+        clinic.certifications,
+        [Certification {
+            name: "Clinic/Center, Physical Therapy license PTC-4471".to_owned(),
+            issuer: Some("OR licensing board".to_owned()),
+            scope: CertificationScope::General,
+            verified: false,
+            care_type: Some(CareType::PelvicFloorPhysicalTherapy),
+        }]
+    );
+    let licence = &clinic.certifications[0];
+    let for_pt = counts_for(
+        licence,
+        CareType::PelvicFloorPhysicalTherapy,
+        &clinic.care_types,
+    );
+    assert_eq!(
+        for_pt.map(|counted| counted.scope),
+        Some(CertificationScope::General)
+    );
+    assert_eq!(
+        counts_for(licence, CareType::PostnatalMassage, &clinic.care_types),
+        None
+    );
+
+    // Clinics with no perinatal credential rank as general: every credential imported for an
+    // organisation is a general licence.
+    for npi in ["1200000010", "1200000028", "1200000036"] {
+        let organisation = provider(&store, npi).await;
+        assert_eq!(organisation.certifications.len(), 1, "{npi}");
+        for care_type in &organisation.care_types {
+            for certification in &organisation.certifications {
+                if let Some(counted) =
+                    counts_for(certification, *care_type, &organisation.care_types)
+                {
+                    assert_eq!(counted.scope, CertificationScope::General, "{npi}");
+                }
+            }
+        }
+    }
+
+    // A doula who is also an IBCLC: her birth-doula certificate counts for doula care, the
+    // IBCLC and her lactation licence for lactation, none of them for the other.
+    let amara = provider(&store, "1200000051").await;
+    assert_eq!(amara.name.as_str(), "Amara Okafor, CD(DONA), IBCLC");
+    assert_eq!(
+        amara.care_types,
+        [CareType::LactationConsulting, CareType::Doula]
+    );
+    let counted_for = |care_type: CareType| -> Vec<&str> {
+        amara
+            .certifications
+            .iter()
+            .filter(|certification| {
+                counts_for(certification, care_type, &amara.care_types).is_some()
+            })
+            .map(|certification| certification.name.as_str())
+            .collect()
+    };
+    assert_eq!(counted_for(CareType::Doula), ["CD(DONA)"]);
+    assert_eq!(
+        counted_for(CareType::LactationConsulting),
+        ["IBCLC", "Lactation Consultant, Non-RN license LC-2210"]
+    );
 }
 
 async fn importing_the_same_file_twice_leaves_the_same_providers(store: Store) {
@@ -245,6 +435,7 @@ async fn a_changed_row_updates_the_same_provider_and_keeps_what_nppes_does_not_k
         issuer: Some("ABPTS".to_owned()),
         scope: CertificationScope::Perinatal,
         verified: true,
+        care_type: None,
     }];
     store.upsert_provider(&edited).await.unwrap();
     let generation = store.data_generation().await.unwrap();
@@ -308,4 +499,6 @@ on_every_backend!(
     importing_the_same_file_twice_leaves_the_same_providers,
     a_changed_row_updates_the_same_provider_and_keeps_what_nppes_does_not_know,
     a_file_without_the_nppes_columns_is_refused,
+    organisations_are_providers_under_their_name_with_the_clinic_codes_of_section_7,
+    a_licence_on_a_taxonomy_row_counts_only_for_that_taxonomys_care_type,
 );
