@@ -10,6 +10,7 @@ mod support;
 
 use std::sync::Arc;
 
+use carematch_domain::credentials::counts_for;
 use carematch_domain::{
     CareMode, CareType, Certification, CertificationScope, InsurancePlan, Npi, Provider,
 };
@@ -104,12 +105,14 @@ async fn maps_every_field_of_a_practitioner(store: Store) {
                 issuer: Some("IBLCE".to_owned()),
                 scope: CertificationScope::Perinatal,
                 verified: true,
+                care_type: None,
             },
             Certification {
                 name: "Registered Nurse".to_owned(),
                 issuer: Some("Oregon State Board of Nursing".to_owned()),
                 scope: CertificationScope::General,
                 verified: true,
+                care_type: None,
             },
         ]
     );
@@ -118,20 +121,24 @@ async fn maps_every_field_of_a_practitioner(store: Store) {
     assert_eq!(languages, vec!["English", "Spanish", "Vietnamese"]);
     assert_eq!(lisa.modes, vec![CareMode::InPerson, CareMode::Telehealth]);
     assert!(lisa.accepting_new_clients);
+    // Her one role is for lactation: every contract it lists is for lactation.
     assert_eq!(
         lisa.insurance,
         vec![
             InsurancePlan {
                 payer: "Acme Health".to_owned(),
-                plan: Some("Acme Gold PPO".to_owned())
+                plan: Some("Acme Gold PPO".to_owned()),
+                care_types: vec![CareType::LactationConsulting],
             },
             InsurancePlan {
                 payer: "Acme Health".to_owned(),
-                plan: Some("Acme Silver HMO".to_owned())
+                plan: Some("Acme Silver HMO".to_owned()),
+                care_types: vec![CareType::LactationConsulting],
             },
             InsurancePlan {
                 payer: "River Valley Network".to_owned(),
-                plan: None
+                plan: None,
+                care_types: vec![CareType::LactationConsulting],
             },
         ]
     );
@@ -269,7 +276,98 @@ async fn a_file_that_is_not_fhir_is_refused(store: Store) {
     assert!(matches!(error, IngestError::NotFhir(_)), "{error}");
 }
 
+async fn contracts_and_credentials_belong_to_the_care_type_the_directory_names(store: Store) {
+    let summary = import(&store, "plannet_care_types.ndjson").await;
+    assert!(summary.failures.is_empty(), "{}", summary.describe());
+    assert_eq!(summary.created, 3, "{}", summary.describe());
+    let providers = all_providers(&store).await;
+    let contract = |plan: &str, care_types: &[CareType]| InsurancePlan {
+        payer: "Cigna".to_owned(),
+        plan: Some(plan.to_owned()),
+        care_types: care_types.to_vec(),
+    };
+
+    // A PT with a massage room and doula work: only her PT role is in Cigna's network, so
+    // every Cigna contract names physical therapy alone; the behavioral-health plan on the
+    // same network covers none of her care and is left out (care-guide.md section 5).
+    let june = named(&providers, "June Park, DPT");
+    assert_eq!(
+        june.care_types,
+        [
+            CareType::PelvicFloorPhysicalTherapy,
+            CareType::PostnatalMassage,
+            CareType::Doula
+        ]
+    );
+    let pt = [CareType::PelvicFloorPhysicalTherapy];
+    assert_eq!(
+        june.insurance,
+        [
+            contract("Open Access Plus", &pt),
+            contract("Rehab Select", &pt)
+        ]
+    );
+    // A credential the care guide's table does not know gets the care type of the NUCC code
+    // beside it; names the table knows (a DPT, a massage licence) keep the table's.
+    let credentials: Vec<(&str, Option<CareType>)> = june
+        .certifications
+        .iter()
+        .map(|certification| (certification.name.as_str(), certification.care_type))
+        .collect();
+    assert_eq!(
+        credentials,
+        [
+            ("Doctor of Physical Therapy", None),
+            ("Oregon Board of Massage Therapists licence", None),
+            ("Spinning Babies Parent Educator", Some(CareType::Doula)),
+        ]
+    );
+    let counted_for = |care_type: CareType| -> Vec<&str> {
+        june.certifications
+            .iter()
+            .filter(|certification| {
+                counts_for(certification, care_type, &june.care_types).is_some()
+            })
+            .map(|certification| certification.name.as_str())
+            .collect()
+    };
+    assert_eq!(
+        counted_for(CareType::PelvicFloorPhysicalTherapy),
+        ["Doctor of Physical Therapy"]
+    );
+    assert_eq!(
+        counted_for(CareType::PostnatalMassage),
+        ["Oregon Board of Massage Therapists licence"]
+    );
+    assert_eq!(
+        counted_for(CareType::Doula),
+        ["Spinning Babies Parent Educator"]
+    );
+
+    // A therapist in the behavioral network and the medical one: the behavioral plan listed
+    // by both networks is one contract; the rehabilitation plan covers no mental health.
+    let nadia = named(&providers, "Nadia Haddad, LCSW, PMH-C");
+    let mental_health = [CareType::PerinatalMentalHealth];
+    assert_eq!(
+        nadia.insurance,
+        [
+            contract("Behavioral Health", &mental_health),
+            contract("Open Access Plus", &mental_health)
+        ]
+    );
+
+    // A family-medicine role's network says nothing of the lactation care she is listed for.
+    let omar = named(&providers, "Omar Reyes, MD, IBCLC");
+    assert_eq!(omar.care_types, [CareType::LactationConsulting]);
+    assert!(omar.insurance.is_empty(), "{:?}", omar.insurance);
+
+    // Importing it again changes nothing: the care types are stored with the provider.
+    let again = import(&store, "plannet_care_types.ndjson").await;
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 3));
+}
+
 on_every_backend!(
+    contracts_and_credentials_belong_to_the_care_type_the_directory_names,
     a_bundle_is_counted_by_outcome_and_reason,
     maps_every_field_of_a_practitioner,
     maps_a_telehealth_only_practitioner_and_an_organisation,

@@ -21,7 +21,9 @@
 //! | accepting new clients | the `newpatients` extension (`acceptingPatients` `newpt`, or `true`) on any role or service; yes when none says |
 //! | languages | `Practitioner.communication` / `HealthcareService.communication`, dropping those whose `communication-proficiency` is below `30` (general professional) |
 //! | insurance | each role's `network-reference` → the network Organization → payer: the network's `partOf` Organization (else the network's name); plan: each InsurancePlan listing the network (`network` or `plan.network`), else every plan of the payer |
+//! | insurance care types | the care types of the role's specialties: a contract belongs to the care the role gives (care-guide.md section 5, 2nd edition), so a PT role's network says nothing of the same practitioner's massage; narrowed to those the plan's `coverage` (`type` or `benefit.type`, for that network or every network) names by NUCC code or as `mental` health, when it names any; a plan whose coverage names none of the role's care types is left out for that role, and a role whose specialties map to no care type contributes no network |
 //! | certifications | `Practitioner.qualification`: the perinatal credentials of care-guide section 4 (IBCLC, CLC, CLE, PMH-C, CD(DONA), PCD(DONA), CPD, CLD, PWCS, CAPP-OB, CAPP-Pelvic, PRPC) with scope PERINATAL, any other (a licence, a degree) GENERAL; verified, as the payer's directory credentialed them |
+//! | certification care type | a qualification that also carries a NUCC coding (`Massage Therapist` beside the text `State massage licence`) is for that taxonomy's care type; a credential the care guide's table names keeps the table's care type, so none is written for it |
 //! | licensed regions | the `whereValid` states of the `practitioner-qualification` extension |
 //!
 //! A provider is matched to the stored one by NPI, else by a stable id derived from its
@@ -35,6 +37,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use carematch_domain::credentials::known_credential;
 use carematch_domain::{
     CareMode, CareType, CertificationDraft, CertificationScope, InsurancePlanDraft, LocationDraft,
     Npi, PostalCode, ProviderDraft, Region,
@@ -452,6 +455,13 @@ impl Directory {
                     facts.read_categories(&service.resource.category);
                 }
             }
+            let mut role_care_types = Vec::new();
+            add_care_types(&mut role_care_types, &role.resource.specialty);
+            if role_care_types.is_empty() {
+                // A role for care carematch does not match (family medicine): its contracts
+                // say nothing of the care this provider is listed for.
+                continue;
+            }
             for (index, extension) in
                 extensions_named(&role.resource.extension, "network-reference").enumerate()
             {
@@ -460,8 +470,8 @@ impl Directory {
                     .value_reference
                     .as_ref()
                     .ok_or_else(|| Failure::new(field.clone(), "has no valueReference"))?;
-                for plan in self.network_plans(reference, &field)? {
-                    push_unique(&mut insurance, plan);
+                for plan in self.network_plans(reference, &field, &role_care_types)? {
+                    add_contract(&mut insurance, plan);
                 }
             }
         }
@@ -615,11 +625,14 @@ impl Directory {
         location_draft(location, &key)
     }
 
-    /// The insurance entries of one network: its payer, with each plan that uses the network.
+    /// The insurance entries of one network: its payer, with each plan that uses the network,
+    /// for the care types of the role that lists it (`role_care_types`, never empty) that the
+    /// plan covers.
     fn network_plans(
         &self,
         reference: &Reference,
         field: &str,
+        role_care_types: &[CareType],
     ) -> Result<Vec<InsurancePlanDraft>, Failure> {
         let key = self.existing_key(reference, field)?;
         let network = self
@@ -660,18 +673,71 @@ impl Directory {
                 .and_then(|owner| self.organizations.get(&owner))
                 .and_then(|owner| owner.resource.name.clone())
                 .unwrap_or_else(|| payer.clone());
-            push_unique(
+            let care_types: Vec<CareType> = match self.coverage_care_types(plan, &key) {
+                Some(covered) => role_care_types
+                    .iter()
+                    .copied()
+                    .filter(|care_type| covered.contains(care_type))
+                    .collect(),
+                None => role_care_types.to_vec(),
+            };
+            if care_types.is_empty() {
+                // The plan uses the network for other care (a behavioral-health plan).
+                continue;
+            }
+            add_contract(
                 &mut plans,
                 InsurancePlanDraft {
                     payer: plan_payer,
                     plan: plan.name.clone(),
+                    care_types,
                 },
             );
         }
         if plans.is_empty() {
-            plans.push(InsurancePlanDraft { payer, plan: None });
+            plans.push(InsurancePlanDraft {
+                payer,
+                plan: None,
+                care_types: sorted(role_care_types.to_vec()),
+            });
         }
         Ok(plans)
+    }
+
+    /// The care types a plan's coverage names for the network `network_key`, or `None` when it
+    /// names none (no coverage, or only kinds such as `medical` that name no care type).
+    fn coverage_care_types(
+        &self,
+        plan: &InsurancePlan,
+        network_key: &str,
+    ) -> Option<Vec<CareType>> {
+        let mut named = Vec::new();
+        for coverage in &plan.coverage {
+            let for_network = coverage.network.is_empty()
+                || coverage
+                    .network
+                    .iter()
+                    .any(|candidate| self.resolve(candidate).as_deref() == Some(network_key));
+            if !for_network {
+                continue;
+            }
+            let kinds = std::iter::once(&coverage.kind)
+                .chain(coverage.benefit.iter().map(|benefit| &benefit.kind));
+            for kind in kinds {
+                add_care_types(&mut named, std::slice::from_ref(kind));
+                // `http://terminology.hl7.org/CodeSystem/insurance-plan-type`: mental health.
+                if kind.coding.iter().any(|coding| {
+                    coding.code.as_deref() == Some("mental")
+                        && coding
+                            .system
+                            .as_deref()
+                            .is_none_or(|system| system == INSURANCE_PLAN_TYPE_SYSTEM)
+                }) {
+                    push_unique(&mut named, CareType::PerinatalMentalHealth);
+                }
+            }
+        }
+        (!named.is_empty()).then_some(named)
     }
 }
 
@@ -687,6 +753,35 @@ impl Failure {
             field: field.into(),
             problem: problem.into(),
         }
+    }
+}
+
+/// HL7's insurance plan types (`medical`, `dental`, `mental`, ...), as `coverage.type` uses them.
+const INSURANCE_PLAN_TYPE_SYSTEM: &str =
+    "http://terminology.hl7.org/CodeSystem/insurance-plan-type";
+
+fn sorted(mut care_types: Vec<CareType>) -> Vec<CareType> {
+    care_types.sort();
+    care_types.dedup();
+    care_types
+}
+
+/// Adds a contract, or the care types of one to the entry already listing its payer and plan
+/// (two roles of one practitioner in the same network).
+fn add_contract(contracts: &mut Vec<InsurancePlanDraft>, contract: InsurancePlanDraft) {
+    match contracts
+        .iter_mut()
+        .find(|known| known.payer == contract.payer && known.plan == contract.plan)
+    {
+        Some(known) => {
+            let mut care_types = std::mem::take(&mut known.care_types);
+            care_types.extend(contract.care_types);
+            known.care_types = sorted(care_types);
+        }
+        None => contracts.push(InsurancePlanDraft {
+            care_types: sorted(contract.care_types),
+            ..contract
+        }),
     }
 }
 
@@ -971,19 +1066,26 @@ const PERINATAL_CREDENTIALS: &[(&[&str], &str, &str)] = &[
 ];
 
 /// A qualification as a certification: a known perinatal credential (by code, display or text)
-/// with scope PERINATAL, anything else GENERAL under the name the directory gives. NUCC codes
-/// are specialties, not certifications, and give none.
+/// with scope PERINATAL, anything else GENERAL under the name the directory gives. A NUCC code
+/// alone is a specialty, not a certification, and gives none; beside another coding or a text
+/// it says which care type the credential is for.
 fn certification_of(qualification: &model::Qualification) -> Option<CertificationDraft> {
     let code = &qualification.code;
-    if code
+    let is_nucc = |coding: &model::Coding| coding.system.as_deref() == Some(NUCC_SYSTEM);
+    let taxonomy_care_type = code
         .coding
         .iter()
-        .any(|coding| coding.system.as_deref() == Some(NUCC_SYSTEM))
-    {
+        .filter(|coding| is_nucc(coding))
+        .find_map(|coding| coding.code.as_deref().and_then(care_type_of_taxonomy));
+    let named: Vec<&model::Coding> = code
+        .coding
+        .iter()
+        .filter(|coding| !is_nucc(coding))
+        .collect();
+    if named.is_empty() && code.text.is_none() {
         return None;
     }
-    let spellings: Vec<String> = code
-        .coding
+    let spellings: Vec<String> = named
         .iter()
         .flat_map(|coding| [coding.code.as_deref(), coding.display.as_deref()])
         .chain([code.text.as_deref()])
@@ -999,23 +1101,29 @@ fn certification_of(qualification: &model::Qualification) -> Option<Certificatio
             .iter()
             .any(|spelling| aliases.contains(&spelling.as_str()))
         {
+            // The care guide's table knows these: it decides their care type.
             return Some(CertificationDraft {
                 name: (*name).to_owned(),
                 issuer: Some((*credential_issuer).to_owned()),
                 scope: CertificationScope::Perinatal,
                 verified: true,
+                care_type: None,
             });
         }
     }
     let name = code
         .text
         .clone()
-        .or_else(|| code.coding.iter().find_map(|coding| coding.display.clone()))
-        .or_else(|| code.codes().next().map(str::to_owned))?;
+        .or_else(|| named.iter().find_map(|coding| coding.display.clone()))
+        .or_else(|| named.iter().find_map(|coding| coding.code.clone()))?;
+    let name = name.trim().to_owned();
+    // Written only where the table does not already say it (care-guide.md section 4).
+    let care_type = taxonomy_care_type.filter(|_| known_credential(&name).is_none());
     Some(CertificationDraft {
-        name: name.trim().to_owned(),
+        name,
         issuer,
         scope: CertificationScope::General,
         verified: true,
+        care_type,
     })
 }

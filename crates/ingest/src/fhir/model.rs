@@ -189,6 +189,25 @@ pub struct PlanNetwork {
     pub network: Vec<Reference>,
 }
 
+/// `InsurancePlan.coverage.benefit`: a benefit of a coverage, by type.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CoverageBenefit {
+    #[serde(rename = "type")]
+    pub kind: CodeableConcept,
+}
+
+/// `InsurancePlan.coverage`: the kind of service covered (`type`), in which networks (none
+/// listed: every network of the plan), with which benefits.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Coverage {
+    #[serde(rename = "type")]
+    pub kind: CodeableConcept,
+    pub network: Vec<Reference>,
+    pub benefit: Vec<CoverageBenefit>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct InsurancePlan {
@@ -197,6 +216,7 @@ pub struct InsurancePlan {
     pub name: Option<String>,
     pub owned_by: Option<Reference>,
     pub network: Vec<Reference>,
+    pub coverage: Vec<Coverage>,
     pub plan: Vec<PlanNetwork>,
 }
 
