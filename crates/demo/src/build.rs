@@ -2,6 +2,8 @@
 //! credentials, treated symptoms, place, modes, payment and bio, as a `ProviderDraft` that is
 //! then validated like any imported provider.
 
+use carematch_domain::credentials::known_credential;
+use carematch_domain::payment::is_medicaid;
 use carematch_domain::{
     CareMode, CareType, CertificationDraft, CertificationScope, InsurancePlanDraft, LocationDraft,
     ProviderDraft, ProviderId, Symptom,
@@ -123,9 +125,14 @@ fn draw_credential(
     }
 }
 
+/// A credential as listed, with the care type it was drawn for written only where the care
+/// guide's table does not know its name (a nurse's RN licence held by a lactation consultant,
+/// a group facilitator's training): what a directory records so that the credential counts
+/// for that care alone (care-guide.md section 4, 2nd edition).
 fn to_certification(
     rng: &mut ChaCha8Rng,
     credential: &Credential,
+    care_type: CareType,
     state_name: &str,
 ) -> CertificationDraft {
     CertificationDraft {
@@ -133,6 +140,9 @@ fn to_certification(
         issuer: Some(credential.issuer.replace("{state}", state_name)),
         scope: credential.scope,
         verified: rng.random_bool(profiles::VERIFIED_SHARE),
+        care_type: known_credential(credential.name)
+            .is_none()
+            .then_some(care_type),
     }
 }
 
@@ -159,33 +169,45 @@ pub fn draw(seed: u64, index: u64, postal: PostalCodes) -> Option<Drawn> {
     let state = payers::state(state_code);
     let state_name = state.map_or(state_code, |info| info.name);
 
-    // Credentials: the main type's, and the second type's perinatal one if it has any.
-    let mut credentials: Vec<Credential> = Vec::new();
+    // Credentials: the main type's, and the second type's own (a PT clinic's massage room has
+    // a licensed massage therapist; a doula may also be an IBCLC), each for its care type.
+    let mut drawn_credentials: Vec<(Credential, CareType)> = Vec::new();
     if let Some(licence) = draw_credential(&mut rng, main.general_credentials, main.general_share) {
-        credentials.push(licence);
+        drawn_credentials.push((licence, main.care_type));
     }
     if let Some((extra, share)) = main.extra_general
         && rng.random_bool(share)
     {
-        credentials.push(extra);
+        drawn_credentials.push((extra, main.care_type));
     }
     if let Some(credential) =
         draw_credential(&mut rng, main.perinatal_credentials, main.perinatal_share)
     {
-        credentials.push(credential);
+        drawn_credentials.push((credential, main.care_type));
     }
-    if let Some(second) = second
-        && let Some(credential) = draw_credential(
+    if let Some(second) = second {
+        if let Some(licence) =
+            draw_credential(&mut rng, second.general_credentials, second.general_share)
+        {
+            drawn_credentials.push((licence, second.care_type));
+        }
+        if let Some(credential) = draw_credential(
             &mut rng,
             second.perinatal_credentials,
             second.perinatal_share,
-        )
-    {
-        credentials.push(credential);
+        ) {
+            drawn_credentials.push((credential, second.care_type));
+        }
     }
-    let certifications: Vec<CertificationDraft> = credentials
+    let certifications: Vec<CertificationDraft> = drawn_credentials
         .iter()
-        .map(|credential| to_certification(&mut rng, credential, state_name))
+        .map(|(credential, care_type)| {
+            to_certification(&mut rng, credential, *care_type, state_name)
+        })
+        .collect();
+    let credentials: Vec<Credential> = drawn_credentials
+        .iter()
+        .map(|(credential, _)| *credential)
         .collect();
 
     // Treated symptoms: each care type's own, from care-guide.md section 1.
@@ -244,6 +266,9 @@ pub fn draw(seed: u64, index: u64, postal: PostalCodes) -> Option<Drawn> {
 
     let insurance = if rng.random_bool(main.in_network_share) {
         draw_insurance(&mut rng, main, state_code)
+            .into_iter()
+            .map(|contract| contract_care_types(contract, main.care_type, &care_types))
+            .collect()
     } else {
         Vec::new()
     };
@@ -330,7 +355,12 @@ fn draw_modes(
     for profile in std::iter::once(main).chain(second) {
         for (mode, share) in profile.modes {
             // A second care type's support group is hosted by the practice: in person or online.
-            if rng.random_bool(*share) && !modes.contains(mode) {
+            // A massage practice sees clients hands-on only: the telehealth a second care type
+            // may bring is not listed (care-guide.md section 6, 2nd edition).
+            let drawn = rng.random_bool(*share);
+            let hands_on_only =
+                main.care_type == CareType::PostnatalMassage && *mode == CareMode::Telehealth;
+            if drawn && !hands_on_only && !modes.contains(mode) {
                 modes.push(*mode);
             }
         }
@@ -361,6 +391,31 @@ fn draw_languages(rng: &mut ChaCha8Rng) -> Vec<String> {
     languages
 }
 
+/// The care types a contract of a provider that gives several names (care-guide.md section 5,
+/// 2nd edition): the main care it was drawn for, the clinical care it also gives, and doula
+/// care under Medicaid (which many states pay for); never a support group, and massage only
+/// when it is the main care (a PT clinic's Cigna contract does not cover its massage room). A
+/// provider of one care type lists none, as most directory records do.
+fn contract_care_types(
+    mut contract: InsurancePlanDraft,
+    main: CareType,
+    care_types: &[CareType],
+) -> InsurancePlanDraft {
+    if care_types.len() > 1 {
+        let medicaid = is_medicaid(&contract.payer);
+        contract.care_types = care_types
+            .iter()
+            .copied()
+            .filter(|care_type| {
+                *care_type == main
+                    || care_type.is_clinical()
+                    || (*care_type == CareType::Doula && medicaid)
+            })
+            .collect();
+    }
+    contract
+}
+
 fn plan_name(rng: &mut ChaCha8Rng, plans: &[&str]) -> Option<String> {
     (!plans.is_empty() && rng.random_bool(PLAN_NAME_SHARE)).then(|| (*pick(rng, plans)).to_owned())
 }
@@ -386,6 +441,7 @@ fn draw_insurance(
         plans.push(InsurancePlanDraft {
             payer: payer.to_owned(),
             plan: plan_name(rng, BLUE_PLANS),
+            care_types: Vec::new(),
         });
     }
     for national in NATIONAL_PAYERS {
@@ -393,6 +449,7 @@ fn draw_insurance(
             plans.push(InsurancePlanDraft {
                 payer: national.payer.to_owned(),
                 plan: plan_name(rng, national.plans),
+                care_types: Vec::new(),
             });
         }
     }
@@ -400,6 +457,7 @@ fn draw_insurance(
         plans.push(InsurancePlanDraft {
             payer: KAISER.to_owned(),
             plan: plan_name(rng, KAISER_PLANS),
+            care_types: Vec::new(),
         });
     }
     if rng.random_bool(profile.medicaid_share) || plans.is_empty() {
@@ -410,6 +468,7 @@ fn draw_insurance(
         plans.push(InsurancePlanDraft {
             payer: medicaid,
             plan: None,
+            care_types: Vec::new(),
         });
     }
     plans
@@ -535,10 +594,17 @@ fn bio(
     if !perinatal.is_empty() {
         sentences.push(format!("Perinatal training: {}.", join_words(&perinatal)));
     }
+    let gives_massage = std::iter::once(main)
+        .chain(second)
+        .any(|profile| profile.care_type == CareType::PostnatalMassage);
     let mode_words: Vec<String> = modes
         .iter()
         .map(|mode| match (mode, home_visit_radius_km) {
             (CareMode::InPerson, _) => "in person".to_owned(),
+            // Massage is hands-on: telehealth is for the practice's other care.
+            (CareMode::Telehealth, _) if gives_massage => {
+                "by telehealth (massage in person only)".to_owned()
+            }
             (CareMode::Telehealth, _) => "by telehealth".to_owned(),
             (CareMode::HomeVisit, Some(radius)) => format!("at home within {radius} km"),
             (CareMode::HomeVisit, None) => "at home".to_owned(),

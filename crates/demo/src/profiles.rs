@@ -397,7 +397,8 @@ pub const PROFILES: &[CareProfile] = &[
         in_network_share: 0.0,
         medicaid_share: 0.0,
         superbill_share: 0.0,
-        fsa_hsa_share: 0.05,
+        // A support group is not medical care (IRS Publication 502): no FSA or HSA pays it.
+        fsa_hsa_share: 0.0,
         referral_share: 0.0,
         self_pay_rate_usd: None,
         bio_openings: &[

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use carematch_domain::credentials::{counts_for, known_credential};
+use carematch_domain::payment::{contract_covers, is_medicaid};
 use carematch_domain::triage::SYMPTOM_RULES;
 use carematch_domain::{CareMode, CareType, CertificationScope, Npi, Provider, haversine_km};
 use carematch_postal::PostalCodes;
@@ -363,7 +365,7 @@ fn each_care_types_symptoms_are_recommended_for_it_by_the_care_guide() {
             .filter(|rule| {
                 rule.care
                     .iter()
-                    .any(|(rule_type, _)| *rule_type == care_type)
+                    .any(|(rule_type, _, _)| *rule_type == care_type)
             })
             .map(|rule| rule.symptom)
             .collect()
@@ -621,4 +623,197 @@ fn indexes_in_id_order_are_a_permutation_sorted_by_id() {
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
     // Random v4 ids: the order really is a reordering.
     assert_ne!(order, (0..count).collect::<Vec<_>>());
+}
+
+// Care-guide.md, 2nd edition: the demo looks like the world its rules describe.
+
+fn gives(provider: &Provider, care_type: CareType) -> bool {
+    provider.care_types.contains(&care_type)
+}
+
+#[test]
+fn massage_practices_and_support_groups_never_list_telehealth() {
+    for (drawn, provider) in sample() {
+        let massage_practice = drawn.main_care_type == CareType::PostnatalMassage;
+        let group_only = provider.care_types == [CareType::SupportGroup];
+        if massage_practice || group_only {
+            assert!(
+                !provider.offers(CareMode::Telehealth),
+                "{} lists telehealth",
+                provider.name.as_str()
+            );
+        }
+        if provider.offers(CareMode::Telehealth) && gives(provider, CareType::PostnatalMassage) {
+            // A PT clinic's massage room: the bio says telehealth is for its other care.
+            let bio = provider.bio.as_deref().unwrap_or_default();
+            assert!(bio.contains("massage in person only"), "{bio}");
+        }
+    }
+    let groups_online = share_among(
+        |_, provider| provider.care_types == [CareType::SupportGroup],
+        |_, provider| provider.offers(CareMode::VirtualGroup),
+    );
+    assert!(groups_online > 0.3, "{groups_online}");
+}
+
+#[test]
+fn every_contract_of_a_multi_care_type_provider_names_the_care_it_covers() {
+    let mut multi_type_contracts = 0;
+    for (drawn, provider) in sample() {
+        for contract in &provider.insurance {
+            if provider.care_types.len() == 1 {
+                assert!(contract.care_types.is_empty(), "{contract:?}");
+                continue;
+            }
+            multi_type_contracts += 1;
+            assert!(contract.care_types.contains(&drawn.main_care_type));
+            for care_type in &contract.care_types {
+                assert!(gives(provider, *care_type), "{contract:?}");
+                assert_ne!(*care_type, CareType::SupportGroup);
+                if *care_type == CareType::PostnatalMassage {
+                    assert_eq!(drawn.main_care_type, CareType::PostnatalMassage);
+                }
+                if *care_type == CareType::Doula && drawn.main_care_type != CareType::Doula {
+                    assert!(is_medicaid(&contract.payer), "{contract:?}");
+                }
+            }
+        }
+    }
+    assert!(multi_type_contracts > 300, "{multi_type_contracts}");
+}
+
+#[test]
+fn a_pt_clinics_contracts_cover_physical_therapy_and_never_its_massage_room() {
+    let clinics: Vec<&Provider> = sample()
+        .iter()
+        .filter(|(drawn, provider)| {
+            drawn.main_care_type == CareType::PelvicFloorPhysicalTherapy
+                && gives(provider, CareType::PostnatalMassage)
+                && !provider.insurance.is_empty()
+        })
+        .map(|(_, provider)| provider)
+        .collect();
+    assert!(clinics.len() > 100, "{}", clinics.len());
+    for clinic in clinics {
+        for contract in &clinic.insurance {
+            assert!(contract_covers(
+                contract,
+                CareType::PelvicFloorPhysicalTherapy,
+                &clinic.care_types
+            ));
+            assert!(!contract_covers(
+                contract,
+                CareType::PostnatalMassage,
+                &clinic.care_types
+            ));
+        }
+    }
+}
+
+#[test]
+fn massage_only_providers_are_mostly_without_insurance() {
+    let insured = share_among(
+        |_, provider| provider.care_types == [CareType::PostnatalMassage],
+        |_, provider| !provider.insurance.is_empty(),
+    );
+    assert!(insured < 0.15, "{insured}");
+}
+
+#[test]
+fn every_credential_counts_for_a_care_type_of_its_provider_and_unknown_names_say_which() {
+    let mut named = 0;
+    for (_, provider) in sample() {
+        for certification in &provider.certifications {
+            if known_credential(&certification.name).is_none() {
+                assert!(certification.care_type.is_some(), "{certification:?}");
+                named += 1;
+            } else {
+                assert_eq!(certification.care_type, None, "{certification:?}");
+            }
+            assert!(
+                provider.care_types.iter().any(|care_type| {
+                    counts_for(certification, *care_type, &provider.care_types).is_some()
+                }),
+                "{} on {:?}",
+                certification.name,
+                provider.care_types
+            );
+        }
+    }
+    // Lactation consultants' RN licences and group facilitators' training.
+    assert!(named > 100, "{named}");
+}
+
+#[test]
+fn multi_discipline_practices_keep_each_credential_to_its_own_care() {
+    // A doula who is also an IBCLC: the IBCLC earns nothing for her doula care.
+    let doula_ibclc = sample().iter().find(|(drawn, provider)| {
+        drawn.main_care_type == CareType::Doula
+            && gives(provider, CareType::LactationConsulting)
+            && provider.certifications.iter().any(|c| c.name == "IBCLC")
+    });
+    let (_, doula) = doula_ibclc.expect("a doula who is also an IBCLC");
+    let ibclc = doula
+        .certifications
+        .iter()
+        .find(|c| c.name == "IBCLC")
+        .unwrap();
+    assert!(counts_for(ibclc, CareType::LactationConsulting, &doula.care_types).is_some());
+    assert!(counts_for(ibclc, CareType::Doula, &doula.care_types).is_none());
+
+    // A PT clinic with a massage room and a licensed massage therapist: the LMT counts for
+    // massage, the PT's DPT and PWCS do not.
+    let clinic = sample().iter().find(|(drawn, provider)| {
+        drawn.main_care_type == CareType::PelvicFloorPhysicalTherapy
+            && gives(provider, CareType::PostnatalMassage)
+            && provider.certifications.iter().any(|c| c.name == "LMT")
+            && provider.certifications.iter().any(|c| c.name == "PWCS")
+    });
+    let (_, clinic) = clinic.expect("a PT clinic with a massage room");
+    for certification in &clinic.certifications {
+        let for_massage = counts_for(
+            certification,
+            CareType::PostnatalMassage,
+            &clinic.care_types,
+        )
+        .is_some();
+        let for_pt = counts_for(
+            certification,
+            CareType::PelvicFloorPhysicalTherapy,
+            &clinic.care_types,
+        )
+        .is_some();
+        match certification.name.as_str() {
+            "LMT" => assert!(for_massage && !for_pt),
+            "DPT" | "PWCS" => assert!(for_pt && !for_massage),
+            _ => assert!(for_pt != for_massage, "{certification:?}"),
+        }
+    }
+
+    // A mental-health practice that runs a support group.
+    assert!(sample().iter().any(|(drawn, provider)| {
+        drawn.main_care_type == CareType::PerinatalMentalHealth
+            && gives(provider, CareType::SupportGroup)
+    }));
+}
+
+#[test]
+fn most_support_groups_are_free_some_charge_a_fee_and_none_takes_fsa_or_hsa() {
+    let groups: Vec<&Provider> = sample()
+        .iter()
+        .filter(|(_, provider)| provider.care_types == [CareType::SupportGroup])
+        .map(|(_, provider)| provider)
+        .collect();
+    let free = groups
+        .iter()
+        .filter(|group| group.self_pay_rate_usd == Some(0))
+        .count();
+    let paid = groups
+        .iter()
+        .filter(|group| group.self_pay_rate_usd.is_some_and(|rate| rate > 0))
+        .count();
+    assert_near("free groups", free as f64 / groups.len() as f64, 0.7, 0.05);
+    assert!(paid > 0);
+    assert_eq!(free + paid, groups.len());
+    assert!(groups.iter().all(|group| !group.accepts_fsa_hsa));
 }
