@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::ApiError;
 
 /// Bumped when the encoding of cached values changes, so old entries are never misread.
-const ENCODING_VERSION: &str = "v2";
+const ENCODING_VERSION: &str = "v3";
 
 /// The cached part of a ranked list.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -74,10 +74,7 @@ impl MatchCache {
         normalized.symptoms.dedup();
         normalized.warning_signs.sort_unstable();
         normalized.warning_signs.dedup();
-        if let Some(care_types) = normalized.care_types.as_mut() {
-            care_types.sort_unstable();
-            care_types.dedup();
-        }
+        // Care types keep her order: the plan and the care team list asked-for care in it.
         normalized
             .languages
             .sort_by_key(carematch_domain::Language::key);

@@ -39,6 +39,9 @@ pub struct CertificationInput {
     pub issuer: Option<String>,
     pub scope: CertificationScope,
     pub verified: bool,
+    /// The care type this credential is for, when the care guide's table does not know its
+    /// name; without it, such a credential counts only for a provider of one care type.
+    pub care_type: Option<CareType>,
 }
 
 #[derive(InputObject)]
@@ -55,6 +58,10 @@ pub struct LocationDetailsInput {
 pub struct InsuranceInput {
     pub payer: String,
     pub plan: Option<String>,
+    /// On a provider's record only: the care types this contract covers. Without it, a
+    /// contract covers the clinical care the provider gives, and massage, doula or group care
+    /// only when that is all it gives. Must be left out of `MatchInput.insurance`.
+    pub care_types: Option<Vec<CareType>>,
 }
 
 impl From<ProviderInput> for domain::ProviderDraft {
@@ -72,6 +79,7 @@ impl From<ProviderInput> for domain::ProviderDraft {
                     issuer: certification.issuer,
                     scope: certification.scope.into(),
                     verified: certification.verified,
+                    care_type: certification.care_type.map(Into::into),
                 })
                 .collect(),
             treats: input.treats.into_iter().map(Into::into).collect(),
@@ -111,6 +119,12 @@ impl InsuranceInput {
         domain::InsurancePlanDraft {
             payer: self.payer,
             plan: self.plan,
+            care_types: self
+                .care_types
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         }
     }
 }

@@ -220,8 +220,12 @@ pub struct SearchArea {
     pub found_beyond_radius: i32,
     /// True when too few were found inside her radius and the search looked farther.
     pub widened: bool,
-    /// Said when too few were found inside her radius, e.g. "nothing was found within 10 km".
+    /// Said when too few were found inside her radius, e.g. "nothing was found within 10 km",
+    /// or when a care type she is searched for has no one to see in person inside it.
     pub radius_note: Option<String>,
+    /// Care types searched for with no accepting provider to see in person (or visiting her at
+    /// home) inside her radius; the nearest of each beyond it are offered, marked.
+    pub care_types_without_nearby: Vec<CareType>,
 }
 
 impl From<matching::SearchArea> for SearchArea {
@@ -234,6 +238,11 @@ impl From<matching::SearchArea> for SearchArea {
             found_beyond_radius: count(area.found_beyond_radius),
             widened: area.widened,
             radius_note: area.radius_note,
+            care_types_without_nearby: area
+                .care_types_without_nearby
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         }
     }
 }

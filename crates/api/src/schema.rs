@@ -314,6 +314,10 @@ impl QueryRoot {
         #[graphql(default_with = "Some(false)")] cleared_for_massage: Option<bool>,
         #[graphql(desc = "Care types she asks for; kept even if no symptom leads to them.")]
         care_types: Option<Vec<CareType>>,
+        #[graphql(
+            desc = "Her own words. Read only for words of harm or postpartum psychosis, which raise the THOUGHTS_OF_HARM guidance; never stored or logged."
+        )]
+        text: Option<String>,
     ) -> Result<CarePlan> {
         // Nullable arguments with defaults, as in the contract: an explicit null means the default.
         let warning_signs = warning_signs.unwrap_or_default();
@@ -326,10 +330,33 @@ impl QueryRoot {
             .map(|weeks| domain::WeeksPostpartum::new(i64::from(weeks)))
             .transpose()
             .map_err(|error| ApiError::invalid("", error))?;
+        if let Some(text) = &text
+            && text.chars().count() > domain::limits::MAX_QUERY_TEXT_CHARS
+        {
+            return Err(ApiError::BadUserInput {
+                field: "text".into(),
+                message: format!(
+                    "must be at most {} characters",
+                    domain::limits::MAX_QUERY_TEXT_CHARS
+                ),
+            }
+            .into());
+        }
+        let mut asked: Vec<domain::CareType> = Vec::new();
+        for care_type in care_types {
+            let care_type = care_type.into();
+            if !asked.contains(&care_type) {
+                asked.push(care_type);
+            }
+        }
         let input = domain::TriageInput {
+            crisis_words: text
+                .as_deref()
+                .map(domain::crisis_words)
+                .unwrap_or_default(),
             symptoms: symptoms.into_iter().map(Into::into).collect(),
             warning_signs: warning_signs.into_iter().map(Into::into).collect(),
-            care_types: care_types.into_iter().map(Into::into).collect(),
+            care_types: asked,
             birth_type: birth_type.map(Into::into),
             weeks_postpartum,
             cleared_for_massage,

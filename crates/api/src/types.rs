@@ -46,6 +46,8 @@ pub enum Symptom {
     TroubleWithDailyActivities,
     ReturnToExercise,
     Isolation,
+    /// Lasting tiredness: her OB/GYN or midwife checks for medical causes (anaemia, thyroid).
+    Fatigue,
 }
 
 /// Urgent postpartum warning signs (AWHONN POST-BIRTH). Any of them puts urgent guidance first.
@@ -66,6 +68,18 @@ pub enum WarningSign {
     /// A red, swollen or warm leg.
     LegPainOrSwelling,
     IncisionNotHealing,
+    /// CDC Hear Her: get medical care right away.
+    DizzinessOrFainting,
+    /// CDC Hear Her: get medical care right away.
+    SevereBellyPain,
+    /// CDC Hear Her: get medical care right away.
+    RacingHeart,
+    /// Sudden swelling of the face or hands (CDC Hear Her): get medical care right away.
+    FaceOrHandSwelling,
+    /// CDC Hear Her: get medical care right away.
+    VisionChanges,
+    /// CDC Hear Her: get medical care right away.
+    OverwhelmingTiredness,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -111,6 +125,8 @@ pub enum MatchOutcome {
 pub enum UrgencyLevel {
     /// Call her healthcare provider now.
     CallProvider,
+    /// Get medical care right away (CDC Hear Her warning signs).
+    MedicalCareNow,
     /// Call emergency services (911 in the US) now.
     Emergency,
 }
@@ -169,6 +185,20 @@ impl Provider {
                 issuer: certification.issuer.clone(),
                 scope: certification.scope.into(),
                 verified: certification.verified,
+                care_type: self
+                    .0
+                    .care_types
+                    .iter()
+                    .copied()
+                    .find(|care_type| {
+                        domain::credentials::counts_for(
+                            certification,
+                            *care_type,
+                            &self.0.care_types,
+                        )
+                        .is_some()
+                    })
+                    .map(Into::into),
             })
             .collect()
     }
@@ -203,6 +233,16 @@ impl Provider {
             .map(|plan| InsurancePlan {
                 payer: plan.payer.clone(),
                 plan: plan.plan.clone(),
+                care_types: self
+                    .0
+                    .care_types
+                    .iter()
+                    .copied()
+                    .filter(|care_type| {
+                        domain::payment::contract_covers(plan, *care_type, &self.0.care_types)
+                    })
+                    .map(Into::into)
+                    .collect(),
             })
             .collect()
     }
@@ -247,6 +287,9 @@ pub struct Certification {
     pub scope: CertificationScope,
     /// Checked against the issuer's registry, as opposed to self-reported.
     pub verified: bool,
+    /// The one care type of this provider the credential counts for (a doula's certificate
+    /// earns nothing for the same provider's massage); null when it counts for none of them.
+    pub care_type: Option<CareType>,
 }
 
 /// A place on the map, with its address when known.
@@ -280,6 +323,9 @@ impl From<&domain::ProviderLocation> for Location {
 pub struct InsurancePlan {
     pub payer: String,
     pub plan: Option<String>,
+    /// The care types of this provider the contract covers: those its record names, else the
+    /// clinical care it gives, and massage, doula or group care only when that is all it gives.
+    pub care_types: Vec<CareType>,
 }
 
 /// What triage concludes: urgent guidance first, then recommended care and cautions.
@@ -316,6 +362,9 @@ pub struct Caution {
     pub reason: String,
     /// True when the care type is not safe yet (it is then left out of recommendations).
     pub blocks_recommendation: bool,
+    /// True when a warning sign holds the care type back: no matches and no care-team member
+    /// for it, even when asked for, until her provider has seen her.
+    pub held_back: bool,
 }
 
 impl From<domain::CarePlan> for CarePlan {
@@ -341,7 +390,8 @@ impl From<domain::CarePlan> for CarePlan {
                 .map(|caution| Caution {
                     care_type: caution.care_type.into(),
                     reason: caution.reason,
-                    blocks_recommendation: caution.kind == domain::CautionKind::Safety,
+                    blocks_recommendation: caution.kind.blocks(),
+                    held_back: caution.kind == domain::CautionKind::WarningSign,
                 })
                 .collect(),
             notice: plan.notice,

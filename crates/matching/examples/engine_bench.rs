@@ -366,6 +366,7 @@ fn query_mix(engine: &Engine, count: usize) -> Result<Vec<MatchRequest>, AnyErro
             draft.insurance = Some(InsurancePlanDraft {
                 payer: PAYERS[random.below(PAYERS.len())].to_owned(),
                 plan: None,
+                care_types: Vec::new(),
             });
         }
         draft.has_fsa_or_hsa = random.below(3) == 0;

@@ -18,6 +18,9 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use carematch_domain::payment::{
+    FREE_GROUP_NOTE, MEDICAID_DOULA_NOTE, is_medicaid, letter_of_medical_necessity_note,
+};
 use carematch_domain::triage::triage;
 use carematch_domain::{
     CareMode, CarePlan, CareType, MatchRequest, MatchRequestDraft, PaymentFit, Provider,
@@ -37,8 +40,8 @@ use crate::results::{
     CareTeam, CareTeamMember, MatchFacts, MatchResults, ProviderMatch, SearchArea,
 };
 use crate::scoring::{
-    PayerSituation, ScoreBreakdown, availability_score, certification_score, distance_score,
-    need_fit_score, payment_fit, payment_score, text_score,
+    PayerSituation, ScoreBreakdown, availability_score, beyond_radius_distance_score,
+    certification_score, distance_score, need_fit_score, payment_fit, payment_score, text_score,
 };
 use crate::words;
 
@@ -236,6 +239,8 @@ struct Prepared<'view, 'index> {
     situation: PayerSituation,
     accepted_modes: CareModeSet,
     text_given: bool,
+    /// Her languages' keys in the index, in the request's order (`None`: no provider speaks it).
+    languages: Vec<Option<VocabularyKey>>,
 }
 
 impl Prepared<'_, '_> {
@@ -484,6 +489,11 @@ impl Engine {
             situation,
             accepted_modes: request.modes.iter().copied().collect(),
             text_given: request.text.is_some(),
+            languages: request
+                .languages
+                .iter()
+                .map(|language| view.language_key(language))
+                .collect(),
         }
     }
 
@@ -628,10 +638,9 @@ impl Engine {
             match entry.in_network(payer, situation.plan.is_some()) {
                 NetworkAnswer::Yes => true,
                 NetworkAnswer::No => false,
-                NetworkAnswer::Maybe => prepared
-                    .view
-                    .summary(entry.slot)
-                    .is_some_and(|summary| summary.in_network(payer, situation.plan)),
+                NetworkAnswer::Maybe => prepared.view.summary(entry.slot).is_some_and(|summary| {
+                    summary.in_network(payer, situation.plan, wanted.care_type)
+                }),
             }
         });
         let fit = payment_fit(
@@ -650,7 +659,12 @@ impl Engine {
                 config.need_fit_floor,
                 &config.priority_weights,
             ),
-            distance: distance_score(hit.distance_km, hit.also_remote, &config.distance_decay),
+            distance: match (hit.reach, hit.distance_km) {
+                (Reach::BeyondRadius, Some(distance_km)) => {
+                    beyond_radius_distance_score(distance_km, &config.distance_decay)
+                }
+                _ => distance_score(hit.distance_km, hit.also_remote, &config.distance_decay),
+            },
             certification: certification_score(entry.certification, &config.certification_scores),
             payment: payment_score(fit, referral_missing, &config.payment_scores),
             availability: availability_score(
@@ -704,6 +718,12 @@ impl Engine {
     ) -> Option<ProviderMatch> {
         let candidate = &scored.candidate;
         let summary = prepared.view.summary(candidate.slot)?;
+        let spoken_languages = prepared
+            .languages
+            .iter()
+            .enumerate()
+            .filter(|(_, key)| key.is_some_and(|key| summary.languages.contains(&key)))
+            .fold(0_u32, |bits, (position, _)| bits | 1 << position);
         Some(ProviderMatch {
             rank,
             provider_id: scored.provider_id,
@@ -719,10 +739,11 @@ impl Engine {
             notes: Vec::new(),
             facts: MatchFacts {
                 treated: summary.treats.intersection(scored.relevant_symptoms),
-                certification: summary.certification,
+                certification: summary.certification_for(scored.care_type),
                 self_pay_rate_usd: summary.self_pay_rate_usd,
                 also_remote: candidate.also_remote,
                 referral_missing: scored.referral_missing,
+                spoken_languages,
             },
         })
     }
@@ -730,20 +751,40 @@ impl Engine {
     fn search_area(&self, counts: &CandidateCounts, request: &MatchRequest) -> SearchArea {
         let set = counts;
         let radius = words::kilometres(request.radius.kilometres());
-        let radius_note = set.widened.then(|| {
-            let mut note = if set.found_within_radius == 0 {
-                format!("Nothing was found within {radius} of you.")
+        let without_nearby: Vec<CareType> = set.missing_nearby.iter().collect();
+        let mut sentences: Vec<String> = Vec::new();
+        if set.widened
+            && set.found_within_radius > 0
+            && set.found_within_radius < self.config.widen_when_fewer_than
+        {
+            sentences.push(format!(
+                "Only {} {} found within {radius} of you.",
+                set.found_within_radius,
+                if set.found_within_radius == 1 {
+                    "provider was"
+                } else {
+                    "providers were"
+                }
+            ));
+        }
+        let labels: Vec<&str> = without_nearby.iter().map(|care| care.label()).collect();
+        if set.found_within_radius == 0 && (set.widened || !labels.is_empty()) {
+            if labels.is_empty() {
+                sentences.push(format!("Nothing was found within {radius} of you."));
             } else {
-                format!(
-                    "Only {} {} found within {radius} of you.",
-                    set.found_within_radius,
-                    if set.found_within_radius == 1 {
-                        "provider was"
-                    } else {
-                        "providers were"
-                    }
-                )
-            };
+                sentences.push(format!(
+                    "Nothing was found within {radius} of you for {}.",
+                    words::join_with_or(&labels)
+                ));
+            }
+        } else if !labels.is_empty() {
+            sentences.push(format!(
+                "No one to see in person for {} was found within {radius} of you.",
+                words::join_with_or(&labels)
+            ));
+        }
+        let radius_note = (!sentences.is_empty()).then(|| {
+            let mut note = sentences.join(" ");
             let mut offers: Vec<String> = Vec::new();
             if set.found_remote > 0 {
                 offers.push("telehealth and online options".to_owned());
@@ -767,6 +808,7 @@ impl Engine {
             found_beyond_radius: set.found_beyond_radius,
             widened: set.widened,
             radius_note,
+            care_types_without_nearby: without_nearby,
         }
     }
 
@@ -809,7 +851,8 @@ pub fn write_words(found: &mut ProviderMatch, plan: &CarePlan, request: &MatchRe
     found.notes = notes(found, plan, request);
 }
 
-/// Why this provider ranks here, in words a mother understands.
+/// Why this provider ranks here, in words a mother understands. Every sentence is a fact of
+/// this provider for the care type it was matched for.
 fn reasons(found: &ProviderMatch, request: &MatchRequest) -> Vec<String> {
     let facts = &found.facts;
     let mut reasons = Vec::new();
@@ -846,6 +889,10 @@ fn reasons(found: &ProviderMatch, request: &MatchRequest) -> Vec<String> {
         CertificationLevel::None => {}
     }
     let distance = found.distance_km.map(words::distance);
+    let licensed_in = request
+        .region
+        .as_ref()
+        .filter(|_| found.care_type.needs_state_licence());
     match (found.reach, found.mode, distance) {
         (Reach::BeyondRadius, CareMode::HomeVisit, Some(distance)) => reasons.push(format!(
             "Visits you at home, {distance} away: farther than the {} you asked for.",
@@ -859,19 +906,24 @@ fn reasons(found: &ProviderMatch, request: &MatchRequest) -> Vec<String> {
             reasons.push(format!("Visits you at home ({distance} away)."))
         }
         (_, _, Some(distance)) => reasons.push(format!("{distance} from you.")),
-        (_, CareMode::VirtualGroup, None) => {
-            reasons.push("Meets online, open to you wherever you live.".to_owned())
-        }
-        (_, _, None) => match (&request.region, found.care_type.needs_state_licence()) {
-            (Some(region), true) => reasons.push(format!(
+        (_, CareMode::VirtualGroup, None) => match licensed_in {
+            Some(region) => reasons.push(format!("Meets online, licensed in {}.", region.as_str())),
+            None => reasons.push("Meets online, open to you wherever you live.".to_owned()),
+        },
+        (_, _, None) => match licensed_in {
+            Some(region) => reasons.push(format!(
                 "Sees you by telehealth, licensed in {}.",
                 region.as_str()
             )),
-            _ => reasons.push("Sees you by telehealth, wherever you live.".to_owned()),
+            None => reasons.push("Sees you by telehealth.".to_owned()),
         },
     }
     if facts.also_remote && found.distance_km.is_some() {
-        reasons.push("Also offers telehealth or online sessions.".to_owned());
+        reasons.push(if found.care_type == CareType::SupportGroup {
+            "Also meets online.".to_owned()
+        } else {
+            "Also offers telehealth.".to_owned()
+        });
     }
     let payer = request
         .insurance
@@ -900,13 +952,15 @@ fn reasons(found: &ProviderMatch, request: &MatchRequest) -> Vec<String> {
             None => reasons.push("Self-pay.".to_owned()),
         },
     }
-    if !request.languages.is_empty() {
-        let spoken: Vec<&str> = request
-            .languages
-            .iter()
-            .map(|language| language.as_str())
-            .collect();
-        reasons.push(format!("Speaks {}.", words::join_with_or(&spoken)));
+    let spoken: Vec<&str> = request
+        .languages
+        .iter()
+        .enumerate()
+        .filter(|(position, _)| *position < 32 && facts.spoken_languages & (1 << position) != 0)
+        .map(|(_, language)| language.as_str())
+        .collect();
+    if !spoken.is_empty() {
+        reasons.push(format!("Speaks {}.", words::join(&spoken)));
     }
     if found.breakdown.text > 0.0 {
         reasons.push("Matches the words you searched for.".to_owned());
@@ -927,10 +981,18 @@ fn notes(found: &ProviderMatch, plan: &CarePlan, request: &MatchRequest) -> Vec<
         );
     }
     if found.payment_fit == PaymentFit::FsaHsaWithLetterOfMedicalNecessity {
-        notes.push(format!(
-            "To pay for {} with your FSA or HSA you need a letter of medical necessity from your doctor (IRS Publication 502).",
-            found.care_type.label()
-        ));
+        notes.push(letter_of_medical_necessity_note(found.care_type));
+    }
+    if found.care_type == CareType::SupportGroup && found.facts.self_pay_rate_usd == Some(0) {
+        notes.push(FREE_GROUP_NOTE.to_owned());
+    }
+    if found.care_type == CareType::Doula
+        && request
+            .insurance
+            .as_ref()
+            .is_some_and(|insurance| is_medicaid(&insurance.payer))
+    {
+        notes.push(MEDICAID_DOULA_NOTE.to_owned());
     }
     if found.reach == Reach::BeyondRadius {
         notes.push(format!(

@@ -44,8 +44,11 @@ pub struct MatchFacts {
     pub self_pay_rate_usd: Option<u32>,
     /// A nearby provider she could also see by telehealth or online.
     pub also_remote: bool,
-    /// The provider requires a referral she does not have.
+    /// The provider requires a referral she does not have (for this care type).
     pub referral_missing: bool,
+    /// Bit `i`: the provider speaks the `i`-th language of her request (in the request's
+    /// order), so "speaks" names only languages it speaks.
+    pub spoken_languages: u32,
 }
 
 /// What the search covered, and what to tell her about it.
@@ -60,8 +63,12 @@ pub struct SearchArea {
     pub found_beyond_radius: usize,
     /// Whether too few were found inside her radius, so the search looked farther.
     pub widened: bool,
-    /// Said when too few were found inside her radius ("nothing was found within 10 km").
+    /// Said when too few were found inside her radius ("nothing was found within 10 km"), or
+    /// when a care type has nothing to see in person inside it.
     pub radius_note: Option<String>,
+    /// Searched care types with no accepting provider to see in person (or visiting her at
+    /// home) inside her radius (care-guide.md section 6, 2nd edition).
+    pub care_types_without_nearby: Vec<CareType>,
 }
 
 /// The answer to a match request.

@@ -1,6 +1,7 @@
 //! The ranking components, each a pure function into [0, 1], and their weighted sum. Every
 //! constant comes from [`RankingConfig`], whose defaults say where they come from.
 
+use carematch_domain::payment::{FsaHsaRule, fsa_hsa_rule};
 use carematch_domain::{CareMode, CareType, PaymentFit};
 use carematch_search::{CareModeSet, CertificationLevel, ProviderSummary, SymptomSet};
 
@@ -43,6 +44,17 @@ impl ScoreBreakdown {
             0.0
         }
     }
+}
+
+/// The distance score of a provider offered from beyond her radius: the gauss decay, with a
+/// small tail that keeps falling with distance, so beyond the radius nearer always ranks
+/// higher (care-guide.md section 6, 2nd edition) where the gauss decay alone has flattened
+/// to zero. Beyond-radius matches rank after every match inside it, so the tail never lifts
+/// one above a nearer match.
+pub fn beyond_radius_distance_score(distance_km: f64, decay: &DistanceDecay) -> f64 {
+    const TAIL_SHARE: f64 = 0.05;
+    let tail = 1.0 / (1.0 + distance_km.max(0.0) / decay.scale_km.max(f64::MIN_POSITIVE));
+    (1.0 - TAIL_SHARE) * gauss_distance_score(distance_km, decay) + TAIL_SHARE * tail
 }
 
 /// Elasticsearch's gauss decay: 1 within `offset_km`, `decay` at `offset_km + scale_km`.
@@ -108,17 +120,6 @@ pub fn certification_score(level: CertificationLevel, scores: &CertificationScor
     }
 }
 
-/// Whether paying for this care with an FSA or HSA needs a letter of medical necessity
-/// (care-guide.md section 5, IRS Publication 502): massage and doula care do; physical
-/// therapy, lactation support, mental-health care and obstetric care are medical care. A
-/// support group is not medical care on its own, so it needs the letter too.
-pub fn fsa_hsa_needs_letter(care_type: CareType) -> bool {
-    matches!(
-        care_type,
-        CareType::PostnatalMassage | CareType::Doula | CareType::SupportGroup
-    )
-}
-
 /// Her side of the payment question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PayerSituation {
@@ -132,7 +133,8 @@ pub struct PayerSituation {
 
 /// How she would pay (care-guide.md section 5, best first): in network for her payer (and
 /// plan) > out of network with a superbill (only with insurance to claim from) > FSA/HSA for
-/// medical care > FSA/HSA with a letter of medical necessity > self-pay.
+/// medical care > FSA/HSA with a letter of medical necessity (massage and doula care) >
+/// self-pay. A support group is not medical care: no FSA/HSA fit.
 pub fn payment_fit(
     in_network: bool,
     provides_superbill: bool,
@@ -147,11 +149,11 @@ pub fn payment_fit(
         return PaymentFit::OutOfNetworkSuperbill;
     }
     if situation.has_fsa_or_hsa && accepts_fsa_hsa {
-        return if fsa_hsa_needs_letter(care_type) {
-            PaymentFit::FsaHsaWithLetterOfMedicalNecessity
-        } else {
-            PaymentFit::FsaHsaEligible
-        };
+        match fsa_hsa_rule(care_type) {
+            FsaHsaRule::Eligible => return PaymentFit::FsaHsaEligible,
+            FsaHsaRule::NeedsLetter => return PaymentFit::FsaHsaWithLetterOfMedicalNecessity,
+            FsaHsaRule::NotEligible => {}
+        }
     }
     PaymentFit::SelfPay
 }
@@ -164,7 +166,7 @@ pub fn payment_fit_of(
 ) -> PaymentFit {
     let in_network = situation
         .payer
-        .is_some_and(|payer| summary.in_network(payer, situation.plan));
+        .is_some_and(|payer| summary.in_network(payer, situation.plan, care_type));
     payment_fit(
         in_network,
         summary.provides_superbill,
@@ -247,7 +249,7 @@ mod tests {
             accepts_fsa_hsa: false,
             provides_superbill: false,
             requires_referral: false,
-            certification: CertificationLevel::None,
+            certification: [CertificationLevel::None; 7],
             languages: Box::new([]),
             network: Box::new([]),
             locations: Box::new([]),
@@ -277,6 +279,22 @@ mod tests {
             assert!((score - expected).abs() < 1e-9, "{distance} km: {score}");
         }
         assert!(gauss_distance_score(5.0, &decay) > gauss_distance_score(6.0, &decay));
+    }
+
+    #[test]
+    fn beyond_the_radius_nearer_always_scores_higher_where_the_gauss_decay_is_flat() {
+        let decay = DistanceDecay::default();
+        assert_eq!(
+            gauss_distance_score(120.0, &decay),
+            gauss_distance_score(150.0, &decay)
+        );
+        let mut previous = f64::INFINITY;
+        for distance in [2.0, 12.0, 30.0, 60.0, 120.0, 150.0, 300.0, 499.0] {
+            let score = beyond_radius_distance_score(distance, &decay);
+            assert!(score < previous, "{distance} km: {score} !< {previous}");
+            assert!((0.0..=1.0).contains(&score));
+            previous = score;
+        }
     }
 
     #[test]
@@ -364,6 +382,7 @@ mod tests {
             network: Box::new([NetworkEntry {
                 payer: AETNA,
                 plan: None,
+                care_types: CareType::ALL.iter().copied().collect(),
             }]),
             ..summary()
         };
@@ -371,6 +390,7 @@ mod tests {
             network: Box::new([NetworkEntry {
                 payer: CIGNA,
                 plan: None,
+                care_types: CareType::ALL.iter().copied().collect(),
             }]),
             provides_superbill: true,
             ..summary()
@@ -379,7 +399,9 @@ mod tests {
             accepts_fsa_hsa: true,
             ..summary()
         };
-        use CareType::{Doula, LactationConsulting, PelvicFloorPhysicalTherapy, PostnatalMassage};
+        use CareType::{
+            Doula, LactationConsulting, PelvicFloorPhysicalTherapy, PostnatalMassage, SupportGroup,
+        };
         use PaymentFit::*;
         let cases = [
             (
@@ -416,6 +438,8 @@ mod tests {
                 FsaHsaWithLetterOfMedicalNecessity,
             ),
             (&fsa, Doula, &fsa_only, FsaHsaWithLetterOfMedicalNecessity),
+            // 2nd edition: a support group is not medical care.
+            (&fsa, SupportGroup, &fsa_only, SelfPay),
             (&fsa, PostnatalMassage, &PayerSituation::default(), SelfPay),
             (&summary(), PelvicFloorPhysicalTherapy, &with_aetna, SelfPay),
         ];
@@ -434,6 +458,7 @@ mod tests {
             network: Box::new([NetworkEntry {
                 payer: AETNA,
                 plan: Some(GOLD_PLAN),
+                care_types: CareType::ALL.iter().copied().collect(),
             }]),
             ..summary()
         };

@@ -11,6 +11,8 @@
 
 use std::collections::HashMap;
 
+use carematch_domain::credentials::counts_for;
+use carematch_domain::payment::{contract_covers, referral_applies};
 use carematch_domain::{
     CareMode, CareType, CertificationScope, GeoPoint, Language, Provider, ProviderId, Region,
     haversine_km,
@@ -31,12 +33,9 @@ pub type ProviderSlot = u32;
 /// An interned string (payer, plan, language or state).
 pub type VocabularyKey = u32;
 
-/// Credentials the care guide names as the strongest of their field (care-guide.md section 4:
-/// "IBCLC (IBLCE) strongest"). Matched on the certification name, without regard to case.
-pub const STRONGEST_CREDENTIALS: &[&str] = &["IBCLC"];
-
-/// The best certification a provider holds, in the care guide's order (section 4): perinatal
-/// above general, verified above self-reported, and a named strongest credential above all.
+/// The best certification a provider holds for one care type, in the care guide's order
+/// (section 4): perinatal above general, verified above self-reported, and a named strongest
+/// credential above all. A credential counts only for its own care type (2nd edition).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -60,33 +59,32 @@ impl CertificationLevel {
         Self::StrongestCredentialVerified,
     ];
 
-    pub fn of(provider: &Provider) -> Self {
+    /// The level `provider` reaches for `care_type`, from the credentials that count for it.
+    pub fn for_care_type(provider: &Provider, care_type: CareType) -> Self {
         provider
             .certifications
             .iter()
-            .map(|certification| {
-                let strongest = STRONGEST_CREDENTIALS
-                    .iter()
-                    .any(|name| certification.name.trim().eq_ignore_ascii_case(name));
-                match (certification.scope, certification.verified) {
-                    (_, true) if strongest => Self::StrongestCredentialVerified,
-                    (CertificationScope::Perinatal, true) => Self::PerinatalVerified,
-                    (CertificationScope::Perinatal, false) => Self::PerinatalSelfReported,
-                    (CertificationScope::General, true) => Self::GeneralVerified,
-                    (CertificationScope::General, false) => Self::GeneralSelfReported,
-                }
+            .filter_map(|certification| counts_for(certification, care_type, &provider.care_types))
+            .map(|counted| match (counted.scope, counted.verified) {
+                (_, true) if counted.strongest => Self::StrongestCredentialVerified,
+                (CertificationScope::Perinatal, true) => Self::PerinatalVerified,
+                (CertificationScope::Perinatal, false) => Self::PerinatalSelfReported,
+                (CertificationScope::General, true) => Self::GeneralVerified,
+                (CertificationScope::General, false) => Self::GeneralSelfReported,
             })
             .max()
             .unwrap_or(Self::None)
     }
 }
 
-/// One insurance plan a provider is in network with: the payer, and the plan when only one
-/// plan of that payer is accepted (`None` means every plan of the payer).
+/// One insurance plan a provider is in network with: the payer, the plan when only one plan
+/// of that payer is accepted (`None` means every plan of the payer), and the care types the
+/// contract covers (care-guide.md section 5, 2nd edition, already applied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NetworkEntry {
     pub payer: VocabularyKey,
     pub plan: Option<VocabularyKey>,
+    pub care_types: CareTypeSet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,8 +104,11 @@ pub struct ProviderSummary {
     pub accepting_new_clients: bool,
     pub accepts_fsa_hsa: bool,
     pub provides_superbill: bool,
+    /// The provider requires a referral (it applies only to some care types: see
+    /// [`ProviderSummary::requires_referral_for`]).
     pub requires_referral: bool,
-    pub certification: CertificationLevel,
+    /// The certification level per care type (index `CareType as usize`).
+    pub certification: [CertificationLevel; CareType::ALL.len()],
     pub languages: Box<[VocabularyKey]>,
     pub network: Box<[NetworkEntry]>,
     pub locations: Box<[LocationPoint]>,
@@ -122,14 +123,38 @@ impl ProviderSummary {
         self.modes.contains(mode)
     }
 
+    /// The modes this provider gives `care_type` in: those it lists that the care can be given
+    /// in (massage never by telehealth; a group remotely only online).
+    pub fn modes_for(&self, care_type: CareType) -> CareModeSet {
+        self.modes
+            .iter()
+            .filter(|mode| care_type.can_be_given_in(*mode))
+            .collect()
+    }
+
+    pub fn certification_for(&self, care_type: CareType) -> CertificationLevel {
+        self.certification[care_type as usize]
+    }
+
+    /// A referral requirement applies to physical therapy, mental health and lactation only.
+    pub fn requires_referral_for(&self, care_type: CareType) -> bool {
+        self.requires_referral && referral_applies(care_type)
+    }
+
     pub fn speaks_any(&self, languages: &[VocabularyKey]) -> bool {
         self.languages.iter().any(|key| languages.contains(key))
     }
 
-    /// Whether the provider is in network for this payer and (when given) plan.
-    pub fn in_network(&self, payer: VocabularyKey, plan: Option<VocabularyKey>) -> bool {
+    /// Whether the provider is in network for this payer and (when given) plan, for this care.
+    pub fn in_network(
+        &self,
+        payer: VocabularyKey,
+        plan: Option<VocabularyKey>,
+        care_type: CareType,
+    ) -> bool {
         self.network.iter().any(|entry| {
-            entry.payer == payer
+            entry.care_types.contains(care_type)
+                && entry.payer == payer
                 && match (entry.plan, plan) {
                     (None, _) => true,
                     (Some(accepted), Some(asked)) => accepted == asked,
@@ -209,9 +234,13 @@ pub struct PhysicalData {
 
 type SpatialEntry = GeomWithData<SpherePoint, PhysicalData>;
 
-/// The R*-tree entries of a provider's locations.
-fn spatial_entries(slot: ProviderSlot, summary: &ProviderSummary) -> Vec<SpatialEntry> {
-    let entry = CompactEntry::of(slot, summary);
+/// The R*-tree entries of a provider's locations, for one of its care types.
+fn spatial_entries(
+    slot: ProviderSlot,
+    summary: &ProviderSummary,
+    care_type: CareType,
+) -> Vec<SpatialEntry> {
+    let entry = CompactEntry::of(slot, summary, care_type);
     summary
         .locations
         .iter()
@@ -238,9 +267,11 @@ pub enum NetworkAnswer {
     Maybe,
 }
 
-/// A telehealth or online provider as the remote pools keep it: everything ranking needs, in
-/// one cache line, so a pool of tens of thousands is scanned sequentially without touching the
-/// summaries. Only the few entries that can reach the top are looked up in full.
+/// A provider as the remote pools and R*-trees keep it for one of its care types: everything
+/// ranking needs, in one cache line, so a pool of tens of thousands is scanned sequentially
+/// without touching the summaries. Only the few entries that can reach the top are looked up
+/// in full. Every field is for that care type: its credentials, the contracts that cover it,
+/// the modes it can be given in and whether a referral rule applies.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompactEntry {
     pub id: ProviderId,
@@ -327,10 +358,14 @@ impl CompactEntry {
         }
     }
 
-    fn of(slot: ProviderSlot, summary: &ProviderSummary) -> Self {
+    fn of(slot: ProviderSlot, summary: &ProviderSummary, care_type: CareType) -> Self {
         let mut all_plan_payers = 0_u128;
         let mut plan_specific_payers = 0_u64;
-        for entry in summary.network.iter() {
+        for entry in summary
+            .network
+            .iter()
+            .filter(|entry| entry.care_types.contains(care_type))
+        {
             match entry.plan {
                 None => all_plan_payers |= 1_u128 << key_bit::<128>(entry.payer),
                 Some(_) => plan_specific_payers |= 1_u64 << key_bit::<64>(entry.payer),
@@ -345,11 +380,11 @@ impl CompactEntry {
             slot,
             home_visit_radius_km: summary.home_visit_radius_km,
             treats: summary.treats,
-            modes: summary.modes,
-            certification: summary.certification,
+            modes: summary.modes_for(care_type),
+            certification: summary.certification_for(care_type),
             accepts_fsa_hsa: summary.accepts_fsa_hsa,
             provides_superbill: summary.provides_superbill,
-            requires_referral: summary.requires_referral,
+            requires_referral: summary.requires_referral_for(care_type),
         }
     }
 
@@ -585,8 +620,13 @@ pub struct CandidateCounts {
     pub found_remote: usize,
     /// Candidates added from beyond her radius.
     pub found_beyond_radius: usize,
-    /// Whether the search looked beyond the radius (there were too few inside it).
+    /// Whether the search looked beyond the radius (there were too few inside it, or a care
+    /// type had none).
     pub widened: bool,
+    /// Searched care types with no accepting provider (matching her filters) to see in person
+    /// inside her radius, nor a home visitor covering her (care-guide.md section 6, 2nd
+    /// edition). Empty when she accepts remote modes only.
+    pub missing_nearby: CareTypeSet,
 }
 
 /// Upper bound on R*-tree entries examined while looking beyond the radius, so a rare care
@@ -701,6 +741,12 @@ impl Catalog {
                     .plan
                     .as_deref()
                     .map(|name| self.plans.intern(&normalize_name(name))),
+                care_types: provider
+                    .care_types
+                    .iter()
+                    .copied()
+                    .filter(|care_type| contract_covers(plan, *care_type, &provider.care_types))
+                    .collect(),
             })
             .collect();
         let licensed_regions = provider
@@ -717,7 +763,9 @@ impl Catalog {
             accepts_fsa_hsa: provider.accepts_fsa_hsa,
             provides_superbill: provider.provides_superbill,
             requires_referral: provider.requires_referral,
-            certification: CertificationLevel::of(provider),
+            certification: std::array::from_fn(|position| {
+                CertificationLevel::for_care_type(provider, CareType::ALL[position])
+            }),
             languages,
             network,
             locations: provider
@@ -772,10 +820,10 @@ impl Catalog {
             return;
         };
         self.slot_by_id.remove(&summary.id);
-        let entries = spatial_entries(slot, &summary);
-        let compact = CompactEntry::of(slot, &summary);
-        let group = compact.pool_group().position();
         for care_type in summary.care_types.iter() {
+            let entries = spatial_entries(slot, &summary, care_type);
+            let compact = CompactEntry::of(slot, &summary, care_type);
+            let group = compact.pool_group().position();
             let tree = &mut self.physical[care_type as usize][group];
             for entry in &entries {
                 tree.remove(entry);
@@ -797,16 +845,17 @@ impl Catalog {
         if !summary.accepting_new_clients {
             return;
         }
-        let physical = PHYSICAL_MODES.iter().any(|mode| summary.offers(*mode));
-        let remote = REMOTE_MODES.iter().any(|mode| summary.offers(*mode));
-        let entries = if physical && to_trees {
-            spatial_entries(slot, summary)
-        } else {
-            Vec::new()
-        };
-        let entry = CompactEntry::of(slot, summary);
-        let group = entry.pool_group().position();
         for care_type in summary.care_types.iter() {
+            let modes = summary.modes_for(care_type);
+            let physical = PHYSICAL_MODES.iter().any(|mode| modes.contains(*mode));
+            let remote = REMOTE_MODES.iter().any(|mode| modes.contains(*mode));
+            let entries = if physical && to_trees {
+                spatial_entries(slot, summary, care_type)
+            } else {
+                Vec::new()
+            };
+            let entry = CompactEntry::of(slot, summary, care_type);
+            let group = entry.pool_group().position();
             for spatial in &entries {
                 self.physical[care_type as usize][group].insert(*spatial);
             }
@@ -839,9 +888,7 @@ impl Catalog {
         self.slot_by_id.reserve(summaries.len());
         for (slot, summary) in summaries.into_iter().enumerate() {
             let slot = slot as ProviderSlot;
-            if summary.accepting_new_clients
-                && PHYSICAL_MODES.iter().any(|mode| summary.offers(*mode))
-            {
+            if summary.accepting_new_clients {
                 entries_by_tree.add(slot, &summary);
             }
             self.add_to_retrieval(slot, &summary, false);
@@ -885,9 +932,7 @@ impl Catalog {
                     .free_slots
                     .extend((first_new..index).map(|free| free as ProviderSlot));
             }
-            if summary.accepting_new_clients
-                && PHYSICAL_MODES.iter().any(|mode| summary.offers(*mode))
-            {
+            if summary.accepting_new_clients {
                 entries_by_tree.add(slot, &summary);
             }
             catalog.add_to_retrieval(slot, &summary, false);
@@ -897,6 +942,26 @@ impl Catalog {
         catalog.physical = entries_by_tree.build();
         catalog.sort_remote_pools();
         catalog
+    }
+
+    /// Whether some accepting provider of `care_type` inside the radius passes `qualifies`
+    /// (her languages and modes), in any group: asked only for a care type whose search the
+    /// caller's bound cut short before it visited anything nearby.
+    fn any_nearby(
+        &self,
+        care_type: CareType,
+        query: &CandidateQuery<'_>,
+        origin: SpherePoint,
+        origin_exact: [f64; 3],
+        qualifies: impl Fn(&CompactEntry, f64) -> bool,
+    ) -> bool {
+        self.physical[care_type as usize].iter().any(|tree| {
+            tree.locate_with_selection_function(RingSelection::new(origin, 0.0, query.radius_km))
+                .any(|spatial| {
+                    let distance_km = great_circle_km(origin_exact, spatial.geom());
+                    distance_km <= query.radius_km && qualifies(&spatial.data.entry, distance_km)
+                })
+        })
     }
 
     /// Retrieves the candidates for a request (care-guide.md section 6), handing each to
@@ -984,6 +1049,10 @@ impl Catalog {
         let origin_exact = sphere_point_exact(query.origin);
         let mut seen_nearby = SlotBits::new(self.summaries.len());
         let searches_physical = PHYSICAL_MODES.iter().any(|mode| accepts(*mode));
+        // Care types with a nearby hit, and those whose search the caller's bound cut short
+        // (they may have nearby providers that were not visited).
+        let mut nearby_found = CareTypeSet::EMPTY;
+        let mut cut_short = CareTypeSet::EMPTY;
         if searches_physical {
             let useful = |care_type: CareType, group: PoolGroup| {
                 query
@@ -1003,6 +1072,9 @@ impl Catalog {
                             continue;
                         }
                         let outer_km = ring_outer_km.min(useful(care_type, group));
+                        if outer_km < ring_outer_km {
+                            cut_short.insert(care_type);
+                        }
                         if outer_km <= inner_km {
                             continue;
                         }
@@ -1021,8 +1093,10 @@ impl Catalog {
                                 continue;
                             };
                             if distance_km > useful(care_type, group) {
+                                cut_short.insert(care_type);
                                 continue;
                             }
+                            nearby_found.insert(care_type);
                             let also_remote =
                                 remote_mode(entry).is_some() && licensed(entry, care_type);
                             visit(&Hit {
@@ -1041,6 +1115,22 @@ impl Catalog {
                 }
                 if !searched {
                     break;
+                }
+            }
+            for care_type in query.care_types.iter() {
+                let missing = !nearby_found.contains(care_type)
+                    && !(cut_short.contains(care_type)
+                        && self.any_nearby(
+                            care_type,
+                            query,
+                            origin,
+                            origin_exact,
+                            |entry, distance_km| {
+                                speaks(entry) && physical_mode(entry, distance_km).is_some()
+                            },
+                        ));
+                if missing {
+                    counts.missing_nearby.insert(care_type);
                 }
             }
         }
@@ -1089,16 +1179,38 @@ impl Catalog {
             }
         }
 
+        // Widen when too few were found in all, for every care type; and for each care type
+        // with nothing nearby, whatever the remote options (care-guide.md section 6).
         let found = counts.found_within_radius + counts.found_remote;
-        if searches_physical && found < query.widen_when_fewer_than {
+        let widen_all = found < query.widen_when_fewer_than;
+        let per_care_type = query.widen_when_fewer_than;
+        let widen_care_types = if widen_all {
+            query.care_types
+        } else {
+            counts.missing_nearby
+        };
+        if searches_physical && per_care_type > 0 && !widen_care_types.is_empty() {
             counts.widened = true;
-            let wanted = query.widen_when_fewer_than - found;
-            let mut beyond: Vec<Hit<'a>> = Vec::new();
-            for care_type in query.care_types.iter() {
-                let mut found_here: Vec<ProviderSlot> = Vec::new();
+            let wanted_overall = if widen_all {
+                query.widen_when_fewer_than - found
+            } else {
+                0
+            };
+            // Per care type, its nearest beyond the radius, nearest first.
+            let mut beyond_by_care_type: Vec<Vec<Hit<'a>>> = Vec::new();
+            for care_type in widen_care_types.iter() {
+                let wanted_here = if counts.missing_nearby.contains(care_type) {
+                    per_care_type.max(wanted_overall)
+                } else {
+                    wanted_overall
+                };
+                let mut found_here: Vec<Hit<'a>> = Vec::new();
                 for spatial in nearest_first(&self.physical[care_type as usize], origin)
                     .take(BEYOND_RADIUS_ENTRY_BUDGET)
                 {
+                    if found_here.len() >= wanted_here {
+                        break;
+                    }
                     let entry = &spatial.data.entry;
                     let distance_km = great_circle_km(origin_exact, spatial.geom());
                     if distance_km > query.beyond_radius_max_km {
@@ -1107,7 +1219,7 @@ impl Catalog {
                     if distance_km <= query.radius_km
                         || seen_nearby.contains(entry.slot)
                         || seen_remote.contains(entry.slot)
-                        || found_here.contains(&entry.slot)
+                        || found_here.iter().any(|hit| hit.entry.slot == entry.slot)
                         || !speaks(entry)
                     {
                         continue;
@@ -1115,8 +1227,7 @@ impl Catalog {
                     let Some(mode) = physical_mode(entry, distance_km) else {
                         continue;
                     };
-                    found_here.push(entry.slot);
-                    beyond.push(Hit {
+                    found_here.push(Hit {
                         entry,
                         care_type,
                         mode,
@@ -1124,31 +1235,44 @@ impl Catalog {
                         distance_km: Some(distance_km),
                         also_remote: false,
                     });
-                    if found_here.len() >= wanted {
-                        break;
-                    }
                 }
+                beyond_by_care_type.push(found_here);
             }
-            beyond.sort_by(|first, second| {
+            // The nearest `wanted_overall` of all, and the nearest of each care type with
+            // nothing nearby.
+            let mut chosen: Vec<ProviderSlot> = Vec::new();
+            let mut all: Vec<&Hit<'a>> = beyond_by_care_type.iter().flatten().collect();
+            all.sort_by(|first, second| {
                 first
                     .distance_km
                     .unwrap_or(f64::INFINITY)
                     .total_cmp(&second.distance_km.unwrap_or(f64::INFINITY))
                     .then(first.entry.slot.cmp(&second.entry.slot))
             });
-            let mut nearest_slots: Vec<ProviderSlot> = Vec::new();
-            for hit in &beyond {
-                if !nearest_slots.contains(&hit.entry.slot) && nearest_slots.len() < wanted {
-                    nearest_slots.push(hit.entry.slot);
+            for hit in &all {
+                if chosen.len() >= wanted_overall {
+                    break;
+                }
+                if !chosen.contains(&hit.entry.slot) {
+                    chosen.push(hit.entry.slot);
                 }
             }
-            for hit in beyond
-                .iter()
-                .filter(|hit| nearest_slots.contains(&hit.entry.slot))
+            for (care_type, hits) in widen_care_types.iter().zip(&beyond_by_care_type) {
+                if counts.missing_nearby.contains(care_type) {
+                    for hit in hits.iter().take(per_care_type) {
+                        if !chosen.contains(&hit.entry.slot) {
+                            chosen.push(hit.entry.slot);
+                        }
+                    }
+                }
+            }
+            for hit in all
+                .into_iter()
+                .filter(|hit| chosen.contains(&hit.entry.slot))
             {
                 visit(hit);
             }
-            counts.found_beyond_radius = nearest_slots.len();
+            counts.found_beyond_radius = chosen.len();
         }
         counts
     }
@@ -1197,15 +1321,21 @@ impl EntriesByTree {
         )
     }
 
+    /// Adds an accepting provider's locations to the trees of each care type it gives in
+    /// person or at home.
     fn add(&mut self, slot: ProviderSlot, summary: &ProviderSummary) {
-        let entries = spatial_entries(slot, summary);
-        let Some(group) = entries
-            .first()
-            .map(|entry| entry.data.entry.pool_group().position())
-        else {
-            return;
-        };
         for care_type in summary.care_types.iter() {
+            let modes = summary.modes_for(care_type);
+            if !PHYSICAL_MODES.iter().any(|mode| modes.contains(*mode)) {
+                continue;
+            }
+            let entries = spatial_entries(slot, summary, care_type);
+            let Some(group) = entries
+                .first()
+                .map(|entry| entry.data.entry.pool_group().position())
+            else {
+                continue;
+            };
             self.0[care_type as usize][group].extend_from_slice(&entries);
         }
     }

@@ -530,6 +530,10 @@ impl IndexView<'_> {
         self.state.catalog.plan_key(plan)
     }
 
+    pub fn language_key(&self, language: &carematch_domain::Language) -> Option<VocabularyKey> {
+        self.state.catalog.language_key(language)
+    }
+
     /// BM25 relevance of her text for each slot (0 where no word matches), computed only for
     /// these documents: tantivy's scorer seeks from one candidate to the next instead of
     /// walking every document that contains a common word.

@@ -42,8 +42,7 @@ mod sphere;
 pub use catalog::{
     Candidate, CandidateCounts, CandidateQuery, Catalog, CertificationLevel, CompactEntry, Hit,
     LocationPoint, NetworkAnswer, NetworkEntry, NextHit, PhysicalData, PoolGroup, ProviderSlot,
-    ProviderSummary, Reach, STRONGEST_CREDENTIALS, UsefulDistance, Vocabulary, VocabularyKey,
-    normalize_name,
+    ProviderSummary, Reach, UsefulDistance, Vocabulary, VocabularyKey, normalize_name,
 };
 pub use error::SearchError;
 pub use index::{BuildReport, IndexOptions, IndexView, ProviderIndex};

@@ -20,7 +20,7 @@ pub const TEXT_ANALYZER_NAME: &str = "carematch_text";
 
 /// Bumped whenever the schema or the stored document changes shape: an index written with
 /// another version is rebuilt, never misread.
-pub const INDEX_FORMAT_VERSION: u32 = 1;
+pub const INDEX_FORMAT_VERSION: u32 = 2;
 
 /// Words, lower case, accents folded ("pélvico" finds "pelvico"), English stems ("leaking"
 /// finds "leak"). Tokens longer than 40 bytes are dropped: they are never words.

@@ -247,13 +247,15 @@ fn telehealth_providers_are_added_changed_and_removed_incrementally() {
         "radiusKm": 10,
         "symptoms": ["URINE_LEAKAGE"]
     }));
-    let seattle_telehealth = |scope: &str| {
+    // The care guide's table decides a known credential's scope (2nd edition): DPT is a
+    // general licence, PWCS a perinatal certification.
+    let seattle_telehealth = |name: &str, scope: &str| {
         let mut draft = portland_pt(7);
         draft["modes"] = json!(["TELEHEALTH"]);
         draft["locations"] = json!([{"latitude": 47.6062, "longitude": -122.3321, "region": "WA"}]);
         draft["licensedRegions"] = json!(["OR"]);
         draft["certifications"] =
-            json!([{"name": "PWCS", "issuer": null, "scope": scope, "verified": true}]);
+            json!([{"name": name, "issuer": null, "scope": scope, "verified": true}]);
         provider_from_json(draft)
     };
     let count = |results: &carematch_matching::MatchResults| {
@@ -264,7 +266,9 @@ fn telehealth_providers_are_added_changed_and_removed_incrementally() {
     };
     assert_eq!(count(&engine.match_providers(&request).unwrap()), 0);
 
-    index.upsert(&seattle_telehealth("GENERAL"), 2).unwrap();
+    index
+        .upsert(&seattle_telehealth("DPT", "GENERAL"), 2)
+        .unwrap();
     let added = engine.match_providers(&request).unwrap();
     assert_eq!(count(&added), 1);
     let found = added
@@ -276,7 +280,9 @@ fn telehealth_providers_are_added_changed_and_removed_incrementally() {
     assert_eq!(found.breakdown.certification, 0.45);
 
     // A new certification moves it to another pool group: replaced, not duplicated.
-    index.upsert(&seattle_telehealth("PERINATAL"), 3).unwrap();
+    index
+        .upsert(&seattle_telehealth("PWCS", "PERINATAL"), 3)
+        .unwrap();
     let changed = engine.match_providers(&request).unwrap();
     assert_eq!(count(&changed), 1);
     let found = changed

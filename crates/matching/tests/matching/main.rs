@@ -10,4 +10,5 @@ mod index_updates;
 mod ranking_rules;
 mod scenarios;
 mod support;
+mod truth;
 mod words;

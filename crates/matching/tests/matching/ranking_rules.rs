@@ -74,23 +74,26 @@ fn certification_orders_perinatal_over_general_and_verified_over_self_reported()
         pt_with(3, certification("DPT", "GENERAL", true)),
         pt_with(4, certification("PRPC", "PERINATAL", false)),
         pt_with(5, certification("PWCS", "PERINATAL", true)),
+        // Care guide 2nd edition, section 4: an IBCLC is a lactation credential and earns a
+        // physical therapist nothing (the first edition ranked it first here).
         pt_with(6, certification("IBCLC", "PERINATAL", true)),
     ];
     let engine = engine_over(providers);
     let results = engine
         .match_providers(&portland_request(json!({})))
         .unwrap();
-    assert_eq!(order(&results), ids(&[6, 5, 4, 3, 2, 1]));
+    assert_eq!(order(&results), ids(&[5, 4, 3, 2, 1, 6]));
     let certification_scores: Vec<f64> = results
         .matches
         .iter()
         .map(|found| found.breakdown.certification)
         .collect();
     assert!(
-        certification_scores
+        certification_scores[..5]
             .windows(2)
             .all(|pair| pair[0] > pair[1])
     );
+    assert_eq!(certification_scores[4], certification_scores[5]);
 }
 
 #[test]

@@ -216,7 +216,8 @@ fn thoughts_of_harm_keeps_urgent_guidance_first_in_a_match_answer_too() {
     });
     let results = scenario_engine().match_providers(&request(&input)).unwrap();
     assert!(results.plan.urgent.is_some());
-    // Warning signs never change which providers match.
+    // Care guide 2nd edition, section 3: "warning signs never change the matches" is
+    // withdrawn. THOUGHTS_OF_HARM holds massage back and puts mental-health follow-up first.
     let without_signs = serde_json::json!({
         "location": {"latitude": 45.5152, "longitude": -122.6784},
         "symptoms": ["LOW_MOOD"]
@@ -224,7 +225,22 @@ fn thoughts_of_harm_keeps_urgent_guidance_first_in_a_match_answer_too() {
     let plain = scenario_engine()
         .match_providers(&request(&without_signs))
         .unwrap();
-    assert_eq!(ranked_ids(&results), ranked_ids(&plain));
+    assert!(
+        plain
+            .matches
+            .iter()
+            .any(|found| found.care_type == CareType::PostnatalMassage)
+    );
+    assert!(
+        results
+            .matches
+            .iter()
+            .all(|found| found.care_type != CareType::PostnatalMassage)
+    );
+    assert_eq!(
+        results.matches[0].care_type,
+        CareType::PerinatalMentalHealth
+    );
 }
 
 #[test]
