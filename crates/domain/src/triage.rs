@@ -647,7 +647,7 @@ pub fn triage(input: &TriageInput) -> CarePlan {
     let mut cautions: Vec<Caution> = Vec::new();
     for rule in CAUTION_RULES {
         let relevant = suggested.iter().any(|r| r.care_type == rule.care_type);
-        if !(relevant || !rule.only_when_relevant) {
+        if rule.only_when_relevant && !relevant {
             continue;
         }
         if let Some(reason) = (rule.applies)(input) {

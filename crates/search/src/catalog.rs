@@ -1118,8 +1118,8 @@ impl Catalog {
                 }
             }
             for care_type in query.care_types.iter() {
-                let missing = !nearby_found.contains(care_type)
-                    && !(cut_short.contains(care_type)
+                let found_nearby = nearby_found.contains(care_type)
+                    || (cut_short.contains(care_type)
                         && self.any_nearby(
                             care_type,
                             query,
@@ -1129,6 +1129,7 @@ impl Catalog {
                                 speaks(entry) && physical_mode(entry, distance_km).is_some()
                             },
                         ));
+                let missing = !found_nearby;
                 if missing {
                     counts.missing_nearby.insert(care_type);
                 }
