@@ -380,6 +380,7 @@ mod tests {
         draft.insurance = Some(InsurancePlanDraft {
             payer: "Aet\u{0}na".into(),
             plan: None,
+            care_types: Vec::new(),
         });
         assert_eq!(field_of(draft), "insurance.payer");
     }
