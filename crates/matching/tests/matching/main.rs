@@ -9,6 +9,7 @@ mod edge_cases;
 mod index_updates;
 mod ranking_rules;
 mod scenarios;
+mod second_edition;
 mod support;
 mod truth;
 mod words;
