@@ -5,6 +5,7 @@
 
 mod api;
 mod cache;
+mod care_guide;
 mod contract;
 mod csrf;
 mod federation;
