@@ -47,7 +47,7 @@ export CONTAINERS_CONF="$work/containers.conf"
 cleanup() {
   set +e
   if [ -x "$venv/bin/podman-compose" ]; then
-    "$venv/bin/podman-compose" -p "$project" "${compose_files[@]}" down -v >/dev/null 2>&1
+    "$venv/bin/podman-compose" -p "$project" "${compose_files[@]}" down -v -t 5 >/dev/null 2>&1
   fi
   podman rm -f -v carematch-ci-single >/dev/null 2>&1
   rm -rf "$work"
@@ -83,7 +83,9 @@ assert summary["passed"] > 200, summary
 PY
 
 stage "base images from Debian's packages (deploy/base-images.sh; kept between runs)"
-eval "$(deploy/base-images.sh)"
+# (Assigned first: a failure inside `eval "$(...)"` would pass unnoticed.)
+base_images="$(deploy/base-images.sh)"
+eval "$base_images"
 
 stage "image: deploy/Dockerfile with BINARY=prebuilt ($(du -m "$binary" | cut -f1) MB binary)"
 mkdir "$work/context"
@@ -195,6 +197,7 @@ compose up -d --no-deps bookings router >>"$work/compose.log" 2>&1
 wait_for 60 "the gateway" python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$router_port/readiness', timeout=2)" \
   || { podman logs --tail 30 "${project}_router_1" >&2; exit 1; }
 echo "stack up in $(($(date +%s) - compose_started)) s: $(podman ps --filter "label=io.podman.compose.project=$project" --format '{{.Names}}' | sort | paste -sd' ' -)"
+echo "replica restarts (restart: on-failure; a replica losing the demo-seeding race exits 1): $(podman inspect --format '{{.RestartCount}}' "${project}_carematch_1" "${project}_carematch_2" | paste -sd' ' -)"
 
 stage "compose: a query across both subgraphs, then one replica stopped under load"
 "$venv/bin/python" - "$router_port" "$project" <<'PY'
