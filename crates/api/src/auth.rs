@@ -1,18 +1,40 @@
 //! Admin authentication: `Authorization: Bearer <JWT>` checked by the subgraph itself, never
 //! trusted from the gateway. A fixed algorithm list (HS256 with a shared secret, RS256 with a
-//! public key), `exp` required, issuer and audience checked when configured, `role: "admin"`.
+//! public key), `exp` required and no further away than the configured maximum lifetime, `nbf`
+//! checked when present, issuer and audience checked when configured, `role: "admin"`.
 
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
 };
 
+/// The longest a token may still live when it is checked, unless configured otherwise: a day.
+pub const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS: u64 = 86_400;
+
+/// Clock skew allowed between the token's issuer and this replica, for `exp` and `nbf`.
+const LEEWAY_SECONDS: u64 = 30;
+
 /// How tokens are checked; built from configuration.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct AuthConfig {
     pub hs256_secret: Option<String>,
     pub rs256_public_key_pem: Option<String>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// A token whose `exp` is further away than this is refused: a leaked token must not work
+    /// for years (`exp = 2^64 - 1` was accepted before this rule).
+    pub max_token_lifetime_seconds: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            hs256_secret: None,
+            rs256_public_key_pem: None,
+            issuer: None,
+            audience: None,
+            max_token_lifetime_seconds: DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+        }
+    }
 }
 
 /// Why a request is not allowed to write.
@@ -24,6 +46,10 @@ pub enum AuthError {
     InvalidToken(&'static str),
     #[error("the token has expired")]
     Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token lives longer than the {max_seconds} s this service accepts")]
+    LivesTooLong { max_seconds: u64 },
     #[error("the token does not carry the admin role")]
     NotAdmin,
     #[error("admin writes are disabled: no token key is configured")]
@@ -118,7 +144,9 @@ impl Authenticator {
             required.push("aud");
         }
         validation.set_required_spec_claims(&required);
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECONDS;
+        // `nbf` is optional, but a token that says it is not valid yet is not.
+        validation.validate_nbf = true;
         match &self.config.issuer {
             Some(issuer) => validation.set_issuer(&[issuer]),
             None => validation.iss = None,
@@ -130,6 +158,7 @@ impl Authenticator {
         let claims = decode::<Claims>(token, &key, &validation)
             .map_err(|error| match error.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                jsonwebtoken::errors::ErrorKind::ImmatureSignature => AuthError::NotYetValid,
                 jsonwebtoken::errors::ErrorKind::InvalidSignature => {
                     AuthError::InvalidToken("bad signature")
                 }
@@ -145,6 +174,13 @@ impl Authenticator {
                 _ => AuthError::InvalidToken("malformed"),
             })?
             .claims;
+        let max_seconds = self.config.max_token_lifetime_seconds;
+        let latest_allowed_exp = jsonwebtoken::get_current_timestamp()
+            .saturating_add(max_seconds)
+            .saturating_add(LEEWAY_SECONDS);
+        if claims.exp > latest_allowed_exp {
+            return Err(AuthError::LivesTooLong { max_seconds });
+        }
         if claims.role.as_deref() != Some("admin") {
             return Err(AuthError::NotAdmin);
         }
@@ -263,6 +299,56 @@ mod tests {
         assert!(matches!(
             auth.require_admin(Some("Bearer not.a.jwt")),
             Err(AuthError::InvalidToken(_))
+        ));
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_unauthenticated_and_one_whose_time_came_is_accepted() {
+        let now = jsonwebtoken::get_current_timestamp();
+        let auth = authenticator();
+        let future = token_with(
+            serde_json::json!({"role": "admin", "exp": in_an_hour(), "nbf": now + 600}),
+            SECRET,
+        );
+        let error = auth.require_admin(Some(&bearer(&future))).unwrap_err();
+        assert_eq!(error, AuthError::NotYetValid);
+        assert_eq!(error.code(), "UNAUTHENTICATED");
+        let past = token_with(
+            serde_json::json!({"role": "admin", "exp": in_an_hour(), "nbf": now - 60}),
+            SECRET,
+        );
+        assert!(auth.require_admin(Some(&bearer(&past))).is_ok());
+    }
+
+    #[test]
+    fn a_token_that_lives_longer_than_the_configured_maximum_is_refused() {
+        let now = jsonwebtoken::get_current_timestamp();
+        let auth = authenticator();
+        for exp in [u64::MAX, now + DEFAULT_MAX_TOKEN_LIFETIME_SECONDS + 3_600] {
+            let forever = token_with(serde_json::json!({"role": "admin", "exp": exp}), SECRET);
+            assert_eq!(
+                auth.require_admin(Some(&bearer(&forever))),
+                Err(AuthError::LivesTooLong {
+                    max_seconds: DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
+                }),
+                "exp {exp}"
+            );
+        }
+        let a_day = token_with(
+            serde_json::json!({"role": "admin", "exp": now + DEFAULT_MAX_TOKEN_LIFETIME_SECONDS}),
+            SECRET,
+        );
+        assert!(auth.require_admin(Some(&bearer(&a_day))).is_ok());
+        let strict = Authenticator::new(AuthConfig {
+            hs256_secret: Some(SECRET.into()),
+            max_token_lifetime_seconds: 600,
+            ..AuthConfig::default()
+        })
+        .unwrap();
+        let hour = mint_admin_token(SECRET, "ops", 3_600, None, None).unwrap();
+        assert!(matches!(
+            strict.require_admin(Some(&bearer(&hour))),
+            Err(AuthError::LivesTooLong { max_seconds: 600 })
         ));
     }
 

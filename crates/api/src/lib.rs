@@ -25,7 +25,7 @@ mod server;
 mod types;
 mod variables;
 
-pub use auth::{AuthConfig, Authenticator, mint_admin_token};
+pub use auth::{AuthConfig, Authenticator, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, mint_admin_token};
 pub use directory::{CatchUp, Directory, DirectoryError};
 pub use error::ApiError;
 pub use health::{Readiness, RedisStatus};

@@ -38,6 +38,9 @@ pub struct Settings {
     pub jwt_issuer: Option<String>,
     /// Required `aud` of admin tokens, when set.
     pub jwt_audience: Option<String>,
+    /// Admin tokens whose `exp` is further away than this many seconds are refused (a leaked
+    /// token must not work for years); `carematch token --ttl` cannot mint longer ones.
+    pub jwt_max_lifetime_seconds: u64,
     /// How many demo providers to seed when the database is empty; 0 turns seeding off.
     pub seed_demo: u64,
     /// The generator seed for demo data, so every replica seeds the same providers.
@@ -132,6 +135,7 @@ impl Default for Settings {
             jwt_public_key_file: None,
             jwt_issuer: None,
             jwt_audience: None,
+            jwt_max_lifetime_seconds: carematch_api::DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
             seed_demo: 5_000,
             seed_demo_seed: 42,
             log_format: LogFormat::Auto,
@@ -421,6 +425,10 @@ impl Config {
             ),
             ("CAREMATCH_CACHE_TTL_SECONDS", settings.cache_ttl_seconds),
             (
+                "CAREMATCH_JWT_MAX_LIFETIME_SECONDS",
+                settings.jwt_max_lifetime_seconds,
+            ),
+            (
                 "CAREMATCH_CATCH_UP_INTERVAL_MS",
                 settings.catch_up_interval_ms,
             ),
@@ -515,6 +523,10 @@ impl Config {
             ("body_read_timeout_ms", settings.body_read_timeout_ms),
             ("shutdown_grace_seconds", settings.shutdown_grace_seconds),
             ("shutdown_delay_seconds", settings.shutdown_delay_seconds),
+            (
+                "jwt_max_lifetime_seconds",
+                settings.jwt_max_lifetime_seconds,
+            ),
         ] {
             redacted[key] = serde_json::Value::from(value);
         }

@@ -139,6 +139,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .as_ref()
             .context("CAREMATCH_JWT_SECRET must be set to mint a token")?;
         let seconds = parse_duration_seconds(ttl).with_context(|| format!("--ttl {ttl}"))?;
+        let max_seconds = config.settings.jwt_max_lifetime_seconds;
+        anyhow::ensure!(
+            seconds <= max_seconds,
+            "--ttl {ttl}: longer than CAREMATCH_JWT_MAX_LIFETIME_SECONDS ({max_seconds} s), the service would refuse it"
+        );
         let token = carematch_api::mint_admin_token(
             secret.expose(),
             subject,

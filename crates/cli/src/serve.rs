@@ -69,6 +69,7 @@ fn auth_config(config: &Config) -> anyhow::Result<AuthConfig> {
         rs256_public_key_pem,
         issuer: settings.jwt_issuer.clone(),
         audience: settings.jwt_audience.clone(),
+        max_token_lifetime_seconds: settings.jwt_max_lifetime_seconds,
     })
 }
 
