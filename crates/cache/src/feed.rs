@@ -18,8 +18,8 @@ use crate::link::RedisLink;
 
 /// The channel name, after the key prefix.
 const CHANNEL: &str = "changes";
-/// How often a subscribed connection is pinged, so a silent server is noticed.
-const PING_EVERY: Duration = Duration::from_secs(5);
+/// How often a subscribed connection is pinged by default, so a silent server is noticed.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(5);
 /// Waits between reconnection attempts, doubling up to the last.
 const BACKOFF: [Duration; 5] = [
     Duration::from_millis(100),
@@ -61,12 +61,24 @@ pub enum FeedMessage {
 pub struct ChangeFeed {
     link: Arc<RedisLink>,
     origin: String,
+    /// How often the subscribed connection is pinged.
+    ping_interval: Duration,
 }
 
 impl ChangeFeed {
     /// `origin`: this replica's id, unique per process.
     pub fn new(link: Arc<RedisLink>, origin: String) -> Self {
-        Self { link, origin }
+        Self {
+            link,
+            origin,
+            ping_interval: DEFAULT_PING_INTERVAL,
+        }
+    }
+
+    /// Pings the subscribed connection this often instead of [`DEFAULT_PING_INTERVAL`].
+    pub fn with_ping_interval(mut self, ping_interval: Duration) -> Self {
+        self.ping_interval = ping_interval;
+        self
     }
 
     pub fn origin(&self) -> &str {
@@ -147,7 +159,7 @@ impl ChangeFeed {
     /// Forwards events until the connection breaks or stops answering pings.
     async fn receive(&self, pubsub: redis::aio::PubSub, messages: &mpsc::Sender<FeedMessage>) {
         let (mut sink, mut stream) = pubsub.split();
-        let mut ping = tokio::time::interval(PING_EVERY);
+        let mut ping = tokio::time::interval(self.ping_interval);
         ping.tick().await;
         let command_timeout = self
             .link
@@ -172,10 +184,21 @@ impl ChangeFeed {
                     }
                 }
                 _ = ping.tick() => {
-                    let answered = tokio::time::timeout(command_timeout, sink.ping::<String>()).await;
-                    if !matches!(answered, Ok(Ok(_))) {
-                        tracing::warn!("change feed: redis stopped answering; resubscribing");
-                        return;
+                    // Any reply will do: a subscribed connection answers PING with
+                    // `["pong", ""]` under RESP2 and `PONG` under RESP3. Reading it as a
+                    // string failed on every ping against a healthy redis 7 (RESP2), which
+                    // resubscribed every interval.
+                    let answered = tokio::time::timeout(command_timeout, sink.ping::<redis::Value>()).await;
+                    match answered {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(error)) => {
+                            tracing::warn!(%error, "change feed: redis answered the ping with an error; resubscribing");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::warn!("change feed: redis stopped answering; resubscribing");
+                            return;
+                        }
                     }
                 }
                 () = messages.closed() => return,

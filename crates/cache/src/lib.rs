@@ -18,6 +18,6 @@ mod results;
 
 pub use breaker::{BreakerState, CircuitBreaker};
 pub use error::CacheError;
-pub use feed::{ChangeEvent, ChangeFeed, FeedMessage};
+pub use feed::{ChangeEvent, ChangeFeed, DEFAULT_PING_INTERVAL, FeedMessage};
 pub use link::{RedisLink, RedisOptions};
 pub use results::{CacheOutcome, ResultCache, ResultCacheOptions};

@@ -220,3 +220,25 @@ async fn change_events_reach_the_other_replicas_only() {
     let own = tokio::time::timeout(Duration::from_millis(300), writer_messages.recv()).await;
     assert!(own.is_err(), "the writer received {own:?}");
 }
+
+#[tokio::test]
+async fn a_subscriber_stays_subscribed_to_a_healthy_redis_across_many_pings() {
+    let Some(url) = redis_url() else { return };
+    let ping_interval = Duration::from_millis(150);
+    let feed = ChangeFeed::new(
+        Arc::new(RedisLink::new(options(&url)).unwrap()),
+        "replica-a".into(),
+    )
+    .with_ping_interval(ping_interval);
+    let (sender, mut messages) = mpsc::channel(16);
+    let _task = feed.subscribe(sender);
+    let first = tokio::time::timeout(Duration::from_secs(5), messages.recv()).await;
+    assert_eq!(first.unwrap(), Some(FeedMessage::Subscribed));
+    // Six ping intervals: a misread PING reply would have resubscribed (Lost, Subscribed) after
+    // the first one.
+    let next = tokio::time::timeout(ping_interval * 6, messages.recv()).await;
+    assert!(
+        next.is_err(),
+        "the subscriber said {next:?} to a healthy redis"
+    );
+}
