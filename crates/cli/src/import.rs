@@ -48,19 +48,50 @@ impl ImportSummary {
     }
 }
 
-/// Reads providers line by line; blank lines are skipped.
-pub async fn import_jsonl(store: &Store, reader: impl BufRead) -> anyhow::Result<ImportSummary> {
+/// Reads providers line by line; blank lines are skipped. A line that is not UTF-8 is one bad
+/// line, reported by number like any other. Only an I/O error stops the import, and the lines
+/// read before it are written first.
+pub async fn import_jsonl(
+    store: &Store,
+    mut reader: impl BufRead,
+) -> anyhow::Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     let mut batch: Vec<(u64, Provider)> = Vec::with_capacity(BATCH);
     let mut ids_in_batch: HashSet<ProviderId> = HashSet::new();
-    for (index, line) in reader.lines().enumerate() {
-        let line_number = index as u64 + 1;
-        let line = line.with_context(|| format!("reading line {line_number}"))?;
+    let mut bytes = Vec::new();
+    let mut line_number = 0_u64;
+    loop {
+        bytes.clear();
+        match reader.read_until(b'\n', &mut bytes) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(error) => {
+                write_batch(store, &mut batch, &mut summary).await;
+                return Err(error).with_context(|| {
+                    format!("reading line {}: {}", line_number + 1, summary.describe())
+                });
+            }
+        }
+        line_number += 1;
+        let line = match std::str::from_utf8(&bytes) {
+            Ok(line) => line,
+            Err(error) => {
+                summary.read += 1;
+                summary.failures.push(LineFailure {
+                    line: line_number,
+                    problem: format!(
+                        "not valid UTF-8 (at byte {} of the line)",
+                        error.valid_up_to() + 1
+                    ),
+                });
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
         summary.read += 1;
-        match parse_line(&line) {
+        match parse_line(line) {
             Ok(provider) => {
                 // The same id twice in one transaction would be one write; keep file order.
                 if !ids_in_batch.insert(provider.id) {

@@ -76,6 +76,44 @@ fn import_writes_good_lines_reports_bad_ones_by_line_and_field_and_exits_non_zer
 }
 
 #[test]
+fn a_line_that_is_not_utf8_is_one_bad_line_and_every_other_line_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("providers.jsonl");
+    let mut content = Vec::new();
+    for line in 1..=800_u32 {
+        let id = format!("00000000-0000-4000-8000-{line:012}");
+        let good = GOOD_LINE.replace("00000000-0000-4000-8000-000000000101", &id);
+        let mut bytes = good.clone().into_bytes();
+        if line == 700 {
+            // A Latin-1 "é" (0xE9) in the name: not UTF-8.
+            bytes[good.find("Good PT").unwrap() + 1] = 0xE9;
+        }
+        content.extend_from_slice(&bytes);
+        content.push(b'\n');
+    }
+    std::fs::write(&file, content).unwrap();
+
+    let output = carematch(dir.path(), &["import", file.to_str().unwrap()]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(!output.status.success(), "a bad line exits non-zero");
+    assert!(
+        stderr.contains("line 700: not valid UTF-8"),
+        "{stdout} {stderr}"
+    );
+    assert!(
+        stdout.contains("read 800 lines: imported 799 (799 created, 0 updated), failed 1"),
+        "{stdout} {stderr}"
+    );
+    let exported = dir.path().join("export.jsonl");
+    let output = carematch(dir.path(), &["export", exported.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let exported = std::fs::read_to_string(&exported).unwrap();
+    assert_eq!(exported.lines().count(), 799);
+    assert!(!exported.contains("-000000000700\""));
+    assert!(exported.contains("-000000000699\"") && exported.contains("-000000000701\""));
+}
+
+#[test]
 fn importing_the_same_file_twice_updates_instead_of_duplicating() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("providers.jsonl");

@@ -234,6 +234,33 @@ async fn ndjson_reports_a_bad_line_by_number_and_imports_the_rest(store: Store) 
     assert_eq!(summary.failures.len(), 5);
 }
 
+async fn an_ndjson_line_that_is_not_utf8_is_one_bad_line(store: Store) {
+    // A resource with a Latin-1 "é" (0xE9) in its name, inserted as line 2 of the fixture.
+    let fixture = std::fs::read(support::fixture("plannet.ndjson")).unwrap();
+    let first_line_end = fixture.iter().position(|byte| *byte == b'\n').unwrap() + 1;
+    let mut bytes = fixture[..first_line_end].to_vec();
+    bytes.extend_from_slice(
+        b"{\"resourceType\": \"Organization\", \"id\": \"caf\xe9\", \"name\": \"Caf\xe9\"}\n",
+    );
+    bytes.extend_from_slice(&fixture[first_line_end..]);
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("latin1.ndjson");
+    std::fs::write(&path, bytes).unwrap();
+    let summary = import_fhir_file(&store, &path, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    assert_eq!(summary.read, 30);
+    assert_eq!(summary.created, 3, "{}", summary.describe());
+    let not_utf8 = &summary.failures[0];
+    assert_eq!(not_utf8.record, "line 2");
+    assert!(
+        not_utf8.problem.starts_with("not valid UTF-8"),
+        "{}",
+        not_utf8.problem
+    );
+    assert_eq!(summary.failures.len(), 6);
+}
+
 async fn a_directory_updates_the_provider_nppes_created_for_the_same_npi(store: Store) {
     import_nppes_file(
         &store,
@@ -375,4 +402,5 @@ on_every_backend!(
     ndjson_reports_a_bad_line_by_number_and_imports_the_rest,
     a_directory_updates_the_provider_nppes_created_for_the_same_npi,
     a_file_that_is_not_fhir_is_refused,
+    an_ndjson_line_that_is_not_utf8_is_one_bad_line,
 );

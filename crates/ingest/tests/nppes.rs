@@ -491,6 +491,31 @@ async fn a_file_without_the_nppes_columns_is_refused(store: Store) {
     assert_eq!(store.count_providers().await.unwrap(), 0);
 }
 
+async fn a_row_that_is_not_utf8_does_not_stop_the_rows_after_it(store: Store) {
+    // The fixture with a Latin-1 "É" (0xC9) in the first row's last name: the registry is
+    // ASCII, so a stray byte is read as a replacement character, never the end of the file.
+    let mut bytes = std::fs::read(support::fixture(FIXTURE)).unwrap();
+    let at = bytes
+        .windows(5)
+        .position(|window| window == b"\"DOE\"")
+        .unwrap();
+    bytes[at + 2] = 0xC9;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("latin1.csv");
+    std::fs::write(&path, bytes).unwrap();
+    let summary = import_nppes_file(
+        &store,
+        &path,
+        Arc::new(NoProgress),
+        NppesOptions { batch_size: 7 },
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.read, summary.created), (41, 30));
+    assert_eq!(summary.failures.len(), 5, "{}", summary.describe());
+    assert_eq!(store.count_providers().await.unwrap(), 30);
+}
+
 on_every_backend!(
     counts_every_row_by_outcome_and_reason,
     maps_each_taxonomy_code_to_its_care_type,
@@ -501,4 +526,5 @@ on_every_backend!(
     a_file_without_the_nppes_columns_is_refused,
     organisations_are_providers_under_their_name_with_the_clinic_codes_of_section_7,
     a_licence_on_a_taxonomy_row_counts_only_for_that_taxonomys_care_type,
+    a_row_that_is_not_utf8_does_not_stop_the_rows_after_it,
 );

@@ -62,12 +62,14 @@ pub async fn import_fhir_file(
     path: &Path,
     progress: Arc<dyn Progress>,
 ) -> Result<ImportSummary, IngestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Open {
+    // Bytes, not text: an NDJSON line that is not UTF-8 is one bad line, not a file that
+    // cannot be read.
+    let bytes = std::fs::read(path).map_err(|source| IngestError::Open {
         path: path.display().to_string(),
         source,
     })?;
-    progress.start(text.len() as u64);
-    let summary = import_fhir(store, &text, progress.as_ref()).await;
+    progress.start(bytes.len() as u64);
+    let summary = import_fhir_bytes(store, &bytes, progress.as_ref()).await;
     progress.finish();
     summary
 }
@@ -76,6 +78,15 @@ pub async fn import_fhir_file(
 pub async fn import_fhir(
     store: &Store,
     text: &str,
+    progress: &dyn Progress,
+) -> Result<ImportSummary, IngestError> {
+    import_fhir_bytes(store, text.as_bytes(), progress).await
+}
+
+/// Imports a FHIR Bundle or NDJSON file's bytes; an NDJSON line that is not UTF-8 fails alone.
+pub async fn import_fhir_bytes(
+    store: &Store,
+    text: &[u8],
     progress: &dyn Progress,
 ) -> Result<ImportSummary, IngestError> {
     let mut summary = ImportSummary::default();
@@ -107,10 +118,10 @@ struct RawResource {
 
 /// A Bundle's entries, or NDJSON's lines; a single non-Bundle resource counts as one line.
 fn split_resources(
-    text: &str,
+    text: &[u8],
     summary: &mut ImportSummary,
 ) -> Result<Vec<RawResource>, IngestError> {
-    if let Ok(document) = serde_json::from_str::<Value>(text) {
+    if let Ok(document) = serde_json::from_slice::<Value>(text) {
         if document.get("resourceType").and_then(Value::as_str) == Some("Bundle") {
             let entries = document
                 .get("entry")
@@ -145,11 +156,28 @@ fn split_resources(
     }
     let mut resources = Vec::new();
     let mut bad_lines = 0_u64;
-    for (index, line) in text.lines().enumerate() {
+    for (index, line) in text.split(|byte| *byte == b'\n').enumerate() {
+        let position = index as u64 + 1;
+        let line = match std::str::from_utf8(line) {
+            Ok(line) => line,
+            Err(error) => {
+                bad_lines += 1;
+                summary.read += 1;
+                summary.fail(
+                    position,
+                    format!("line {position}"),
+                    "",
+                    format!(
+                        "not valid UTF-8 (at byte {} of the line)",
+                        error.valid_up_to() + 1
+                    ),
+                );
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let position = index as u64 + 1;
         match serde_json::from_str::<Value>(line) {
             Ok(value) => resources.push(RawResource {
                 position,
