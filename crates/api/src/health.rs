@@ -4,7 +4,8 @@
 //! Liveness is the process serving HTTP, nothing more: it never touches the database or redis,
 //! so a database outage cannot make the platform restart every replica. Readiness is whether
 //! this replica should get traffic: its index is loaded and caught up with the database, the
-//! database answers a ping, and it is not draining for shutdown. Redis is optional: when it is
+//! database answers a ping and can be written (the match-log writer's inserts are not failing:
+//! a full disk answers pings), and it is not draining for shutdown. Redis is optional: when it is
 //! down the replica is *degraded* (slower, no shared cache) but still ready.
 
 use std::sync::OnceLock;
@@ -12,6 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
 use carematch_store::Store;
+
+use crate::match_log::MatchLogWriter;
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -76,6 +79,8 @@ pub struct Readiness {
     redis: AtomicU8,
     /// The database to ping, once connected.
     database: OnceLock<Store>,
+    /// The match-log writer, whose failing inserts say the database cannot be written.
+    match_log: OnceLock<MatchLogWriter>,
 }
 
 impl Default for Readiness {
@@ -92,12 +97,18 @@ impl Readiness {
             draining: AtomicBool::new(false),
             redis: AtomicU8::new(RedisStatus::NotConfigured.to_u8()),
             database: OnceLock::new(),
+            match_log: OnceLock::new(),
         }
     }
 
     /// The database that `/readyz` pings. Set once, when start-up has connected.
     pub fn attach_database(&self, store: Store) {
         let _ = self.database.set(store);
+    }
+
+    /// The match-log writer whose failing inserts make the database `unwritable`. Set once.
+    pub fn attach_match_log_writer(&self, writer: MatchLogWriter) {
+        let _ = self.match_log.set(writer);
     }
 
     /// Marks the index loaded and the application serving.
@@ -166,6 +177,15 @@ impl Readiness {
         let database = match self.database.get() {
             None => DatabaseStatus::NotConnected,
             Some(store) => match tokio::time::timeout(DATABASE_PING_TIMEOUT, store.ping()).await {
+                Ok(Ok(()))
+                    if self
+                        .match_log
+                        .get()
+                        .is_some_and(MatchLogWriter::writes_failing) =>
+                {
+                    tracing::warn!("readiness: the database answers but cannot be written");
+                    DatabaseStatus::Unwritable
+                }
                 Ok(Ok(())) => DatabaseStatus::Up,
                 Ok(Err(error)) => {
                     tracing::warn!(error = %error, "readiness: the database did not answer");
@@ -212,6 +232,8 @@ pub enum DatabaseStatus {
     /// Start-up has not connected yet.
     NotConnected,
     Up,
+    /// It answers, but writes fail (a full disk, a lock held): match logs pile up.
+    Unwritable,
     Down,
 }
 
@@ -297,6 +319,42 @@ mod tests {
         let report = readiness.check().await;
         assert!(!report.ready);
         assert_eq!(report.checks.database, DatabaseStatus::Down);
+    }
+
+    #[tokio::test]
+    async fn a_database_whose_match_log_inserts_fail_is_unwritable_and_not_ready() {
+        // No tables until `migrate`: the database answers pings, every insert fails.
+        let store = Store::connect("sqlite::memory:", &Default::default())
+            .await
+            .expect("in-memory database");
+        let writer = crate::match_log::MatchLogWriter::start(
+            store.clone(),
+            crate::match_log::MatchLogWriterOptions {
+                initial_backoff: Duration::from_millis(10),
+                max_backoff: Duration::from_millis(20),
+                ..Default::default()
+            },
+        );
+        let readiness = Readiness::new();
+        readiness.attach_database(store.clone());
+        readiness.attach_match_log_writer(writer.clone());
+        readiness.set_started();
+        assert!(readiness.check().await.ready, "nothing written yet");
+
+        let record = crate::match_log::tests::record(1);
+        assert!(writer.log(record));
+        while !writer.writes_failing() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let report = readiness.check().await;
+        assert!(!report.ready);
+        assert_eq!(report.checks.database, DatabaseStatus::Unwritable);
+
+        store.migrate().await.expect("migrates");
+        assert!(writer.flush(Duration::from_secs(5)).await);
+        let report = readiness.check().await;
+        assert!(report.ready, "{report:?}");
+        assert_eq!(report.checks.database, DatabaseStatus::Up);
     }
 
     #[tokio::test]

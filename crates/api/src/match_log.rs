@@ -8,14 +8,14 @@
 //! was given (never the text). The store writes what it is given.
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use carematch_domain::{LocationQuery, MatchRequest};
 use carematch_matching::{ProviderMatch, SearchArea};
 use carematch_postal::PostalCodes;
-use carematch_store::{MatchLogRecord, MatchLogResultRecord, PreparedMatchLogs, Store};
+use carematch_store::{MatchLogRecord, MatchLogResultRecord, PreparedMatchLogs, Store, StoreError};
 use chrono::{Datelike, NaiveDate};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -319,8 +319,15 @@ struct Shared {
     /// Ids accepted but not yet committed, so `recordMatchOutcome` can tell a match still in
     /// the queue from an unknown one.
     pending: Mutex<HashSet<Uuid>>,
-    /// Records refused because the queue was full (or the writer had stopped).
+    /// Records refused because the queue was full (or the writer had stopped), and records
+    /// still unwritten when shutdown gave up waiting.
     dropped: AtomicU64,
+    /// Records the database refused (a constraint, a value it cannot store): set aside,
+    /// one by one, so the rest of their batch is written.
+    set_aside: AtomicU64,
+    /// True while the last insert attempt failed and was not a refused record: the
+    /// database cannot be written (full disk, lock held, down). Readiness reports it.
+    writes_failing: AtomicBool,
     /// Records committed.
     written: AtomicU64,
     /// Insert transactions committed.
@@ -347,7 +354,13 @@ impl Shared {
 ///   the record, counts it ([`MatchLogWriter::dropped_count`]) and warns.
 /// - A failed insert is retried with exponential backoff, keeping the batch: nothing accepted
 ///   is lost while the process lives. Retrying a batch whose commit was in fact applied
-///   doubles nothing (the store skips ids it holds).
+///   doubles nothing (the store skips ids it holds). While inserts fail,
+///   [`MatchLogWriter::writes_failing`] is true and readiness says the database cannot be
+///   written.
+/// - A batch the database refuses for its values (a poison record: a constraint, a value the
+///   column cannot store) is split in halves until each refused record is alone; those are
+///   set aside, counted ([`MatchLogWriter::set_aside_count`]) and logged by id and error code
+///   only, and the rest is written. One bad record never stalls the records behind it.
 /// - [`MatchLogWriter::flush`] returns once every record queued before it is stored, whichever
 ///   of the concurrent inserts holds it.
 /// - [`MatchLogWriter::shutdown`] writes everything queued, then stops the task.
@@ -379,6 +392,8 @@ impl MatchLogWriter {
         let shared = Arc::new(Shared {
             pending: Mutex::new(HashSet::new()),
             dropped: AtomicU64::new(0),
+            set_aside: AtomicU64::new(0),
+            writes_failing: AtomicBool::new(false),
             written: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             failed_attempts: AtomicU64::new(0),
@@ -454,7 +469,17 @@ impl MatchLogWriter {
             task.abort();
             let _ = task.await;
         }
-        let unwritten = self.shared.pending().len();
+        // Lost with the process: counted (once), so every answer is written, dropped or set
+        // aside.
+        let unwritten = {
+            let mut pending = self.shared.pending();
+            let unwritten = pending.len();
+            pending.clear();
+            unwritten
+        };
+        self.shared
+            .dropped
+            .fetch_add(unwritten as u64, Ordering::Relaxed);
         if flushed && unwritten == 0 {
             tracing::info!(
                 written = self.written_count(),
@@ -475,9 +500,21 @@ impl MatchLogWriter {
         self.shared.pending().len()
     }
 
-    /// Records dropped because the queue was full or the writer had stopped.
+    /// Records dropped because the queue was full or the writer had stopped, or left
+    /// unwritten at shutdown.
     pub fn dropped_count(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Records the database refused and the writer set aside (poison records).
+    pub fn set_aside_count(&self) -> u64 {
+        self.shared.set_aside.load(Ordering::Relaxed)
+    }
+
+    /// True while the last insert failed for a reason other than a refused record: the
+    /// database cannot be written now. Cleared by the next insert that lands.
+    pub fn writes_failing(&self) -> bool {
+        self.shared.writes_failing.load(Ordering::Relaxed)
     }
 
     /// Records stored.
@@ -670,7 +707,10 @@ async fn write_batch(
     } else {
         None
     };
-    write_with_retry(store, &batch, prepared.as_ref(), shared, options).await;
+    if let Err(refused) = write_with_retry(store, &batch, prepared.as_ref(), shared, options).await
+    {
+        write_around_refused_records(store, &batch, refused, shared, options).await;
+    }
     shared.inserting.fetch_sub(1, Ordering::Relaxed);
     let mut pending = shared.pending();
     for record in batch.iter() {
@@ -699,19 +739,20 @@ async fn prepare_on_blocking_thread(
     }
 }
 
-/// Inserts `batch` (as `prepared` when given), retrying every failure with exponential
-/// backoff until it lands. Every
-/// error is retried, not only the ones the store calls transient: a SQLite file locked by
-/// another process or a PostgreSQL connection cut mid-statement read as plain database errors.
-/// A batch that can never land (a broken schema) blocks the writer; the queue then fills and
-/// the dropped counter and error logs say so.
+/// Inserts `batch` (as `prepared` when given), retrying with exponential backoff until it
+/// lands, or until the database refuses its values: then the error is returned for the caller
+/// to find the refused records. Every other error is retried, not only the ones the store
+/// calls transient: a full disk, a SQLite file locked by another process or a PostgreSQL
+/// connection cut mid-statement read as plain database errors. While they last,
+/// `writes_failing` is set (readiness reports it) and the queue behind fills, then drops and
+/// counts.
 async fn write_with_retry(
     store: &Store,
     batch: &[MatchLogRecord],
     prepared: Option<&PreparedMatchLogs>,
     shared: &Shared,
     options: &MatchLogWriterOptions,
-) {
+) -> Result<(), StoreError> {
     let mut backoff = options.initial_backoff;
     let mut attempt: u32 = 1;
     loop {
@@ -721,11 +762,12 @@ async fn write_with_retry(
         };
         match inserted {
             Ok(inserted) => {
+                // Counted once committed: an insert whose commit failed returned an error.
                 shared.batches.fetch_add(1, Ordering::Relaxed);
                 shared
                     .written
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                if attempt > 1 {
+                if shared.writes_failing.swap(false, Ordering::Relaxed) || attempt > 1 {
                     tracing::info!(
                         records = batch.len(),
                         inserted,
@@ -733,21 +775,64 @@ async fn write_with_retry(
                         "match logs written after retrying"
                     );
                 }
-                return;
+                return Ok(());
             }
+            Err(error) if error.is_refused_data() => return Err(error),
             Err(error) => {
                 shared.failed_attempts.fetch_add(1, Ordering::Relaxed);
+                shared.writes_failing.store(true, Ordering::Relaxed);
                 let error_chain = error_chain(&error);
                 if error.is_transient() {
                     tracing::warn!(error = %error_chain, records = batch.len(), attempt, retry_in_ms = backoff.as_millis() as u64, "match logs not written: database unavailable, retrying");
                 } else {
-                    tracing::error!(error = %error_chain, records = batch.len(), attempt, retry_in_ms = backoff.as_millis() as u64, "match logs not written, retrying");
+                    tracing::error!(error = %error_chain, records = batch.len(), attempt, retry_in_ms = backoff.as_millis() as u64, "match logs not written: the database cannot be written, retrying");
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(options.max_backoff);
                 attempt = attempt.saturating_add(1);
             }
         }
+    }
+}
+
+/// Writes a batch the database refused for its values: halves it until every refused record
+/// is alone (a batch of 2,000 with one poison record costs about 22 inserts), writes the rest
+/// and sets the refused ones aside, counted and logged by id and error code only. Their
+/// contents are never logged, nor the database's message, which can quote a value.
+async fn write_around_refused_records(
+    store: &Store,
+    batch: &[MatchLogRecord],
+    refused: StoreError,
+    shared: &Shared,
+    options: &MatchLogWriterOptions,
+) {
+    tracing::warn!(
+        records = batch.len(),
+        code = refused.database_code().as_deref().unwrap_or("unknown"),
+        "the database refused a batch of match logs; writing its records apart to find the refused ones"
+    );
+    let mut parts: Vec<(&[MatchLogRecord], StoreError)> = vec![(batch, refused)];
+    while let Some((part, refused)) = parts.pop() {
+        if let [record] = part {
+            let set_aside = shared.set_aside.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::error!(
+                match_id = %record.id,
+                operation = record.operation,
+                code = refused.database_code().as_deref().unwrap_or("unknown"),
+                set_aside_total = set_aside,
+                "match log set aside: the database refused it"
+            );
+            continue;
+        }
+        let (first, second) = part.split_at(part.len() / 2);
+        // The second half is tried after the first, whose refused records come first.
+        let mut failed = Vec::with_capacity(2);
+        for half in [first, second] {
+            if let Err(refused) = write_with_retry(store, half, None, shared, options).await {
+                failed.push((half, refused));
+            }
+        }
+        parts.extend(failed.into_iter().rev());
     }
 }
 
@@ -763,7 +848,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -817,7 +902,7 @@ mod tests {
         assert_eq!(safe_language(&"a".repeat(41)), "other");
     }
 
-    fn record(n: u128) -> MatchLogRecord {
+    pub(crate) fn record(n: u128) -> MatchLogRecord {
         MatchLogRecord {
             id: Uuid::from_u128(n),
             week_start: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),

@@ -40,6 +40,12 @@ pub const MATCH_LOG_DROPPED: &str = "carematch_match_log_dropped_total";
 pub const MATCH_LOG_WRITTEN: &str = "carematch_match_log_written_total";
 /// Match-log insert transactions committed (records written / batches = mean batch size).
 pub const MATCH_LOG_BATCHES: &str = "carematch_match_log_batches_total";
+/// Match-log records the database refused (poison records), set aside so the rest is written.
+pub const MATCH_LOG_SET_ASIDE: &str = "carematch_match_log_set_aside_total";
+/// Match-log insert attempts that failed and were retried (full disk, lock, outage).
+pub const MATCH_LOG_FAILED_INSERTS: &str = "carematch_match_log_failed_inserts_total";
+/// 1 while the match-log writer's inserts fail (the database cannot be written), else 0.
+pub const MATCH_LOG_WRITES_FAILING: &str = "carematch_match_log_writes_failing";
 /// Connections open in the database pool.
 pub const DATABASE_POOL_CONNECTIONS: &str = "carematch_database_pool_connections";
 /// Of those, idle ones.
@@ -107,9 +113,24 @@ fn describe() {
         MATCH_LOG_QUEUE_DEPTH,
         "match-log records waiting to be written"
     );
-    describe_counter!(MATCH_LOG_DROPPED, "match-log records dropped (queue full)");
+    describe_counter!(
+        MATCH_LOG_DROPPED,
+        "match-log records dropped (queue full, or unwritten at shutdown)"
+    );
     describe_counter!(MATCH_LOG_WRITTEN, "match-log records committed");
     describe_counter!(MATCH_LOG_BATCHES, "match-log insert transactions committed");
+    describe_counter!(
+        MATCH_LOG_SET_ASIDE,
+        "match-log records the database refused, set aside"
+    );
+    describe_counter!(
+        MATCH_LOG_FAILED_INSERTS,
+        "match-log insert attempts that failed and were retried"
+    );
+    describe_gauge!(
+        MATCH_LOG_WRITES_FAILING,
+        "1 while match-log inserts fail (the database cannot be written)"
+    );
     describe_gauge!(DATABASE_POOL_CONNECTIONS, "open database connections");
     describe_gauge!(DATABASE_POOL_IDLE, "idle database connections");
     describe_gauge!(DATABASE_POOL_MAX, "largest database pool size");
@@ -131,6 +152,14 @@ pub fn render(state: Option<&AppState>, ready: bool) -> String {
         metrics::counter!(MATCH_LOG_DROPPED).absolute(state.match_log.dropped_count());
         metrics::counter!(MATCH_LOG_WRITTEN).absolute(state.match_log.written_count());
         metrics::counter!(MATCH_LOG_BATCHES).absolute(state.match_log.batch_count());
+        metrics::counter!(MATCH_LOG_SET_ASIDE).absolute(state.match_log.set_aside_count());
+        metrics::counter!(MATCH_LOG_FAILED_INSERTS)
+            .absolute(state.match_log.failed_attempt_count());
+        metrics::gauge!(MATCH_LOG_WRITES_FAILING).set(if state.match_log.writes_failing() {
+            1.0
+        } else {
+            0.0
+        });
         let pool = state.directory.store.pool_status();
         metrics::gauge!(DATABASE_POOL_CONNECTIONS).set(f64::from(pool.size));
         metrics::gauge!(DATABASE_POOL_IDLE).set(pool.idle as f64);

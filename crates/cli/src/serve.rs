@@ -373,6 +373,7 @@ async fn start_application(
         directory.store.clone(),
         carematch_api::match_log::MatchLogWriterOptions::default(),
     );
+    readiness.attach_match_log_writer(match_log.clone());
     let results = ResultCache::new(
         &ResultCacheOptions {
             ttl: Duration::from_secs(config.settings.cache_ttl_seconds),

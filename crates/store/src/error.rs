@@ -3,7 +3,7 @@
 //! sea-orm's error type stays inside the crate: it is reachable only as a `source()`.
 
 use carematch_domain::ProviderId;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -64,6 +64,82 @@ impl StoreError {
     /// Whether the same call may succeed later without any change (the database was down).
     pub fn is_transient(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
+    }
+
+    /// Whether the database refused the values written, not the write: a constraint, or a
+    /// value it cannot store (PostgreSQL's text refuses NUL). The same values fail again
+    /// however often they are retried, while other values go in; a full disk, a lock or a
+    /// lost connection is not this.
+    pub fn is_refused_data(&self) -> bool {
+        match self {
+            StoreError::Database(DatabaseError(error)) => {
+                database_error_code(error).is_some_and(|code| code.refuses_data())
+            }
+            _ => false,
+        }
+    }
+
+    /// The database's own error code, when it gave one (`SQLSTATE 22021`, `SQLITE 13`). Safe
+    /// to log: it never holds a value.
+    pub fn database_code(&self) -> Option<String> {
+        match self {
+            StoreError::Database(DatabaseError(error))
+            | StoreError::Unavailable(DatabaseError(error)) => {
+                database_error_code(error).map(|code| code.to_string())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A database error code by backend.
+enum DatabaseCode {
+    /// SQLSTATE.
+    Postgres(String),
+    /// The extended result code; its low byte is the primary code.
+    Sqlite(u32),
+}
+
+impl DatabaseCode {
+    /// PostgreSQL: SQLSTATE classes 22 (data exception) and 23 (integrity constraint
+    /// violation). SQLite: `SQLITE_TOOBIG` (18), `SQLITE_CONSTRAINT` (19), `SQLITE_MISMATCH`
+    /// (20).
+    fn refuses_data(&self) -> bool {
+        match self {
+            DatabaseCode::Postgres(sqlstate) => {
+                sqlstate.starts_with("22") || sqlstate.starts_with("23")
+            }
+            DatabaseCode::Sqlite(code) => matches!(code & 0xff, 18..=20),
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseCode::Postgres(sqlstate) => write!(f, "SQLSTATE {sqlstate}"),
+            DatabaseCode::Sqlite(code) => write!(f, "SQLITE {code}"),
+        }
+    }
+}
+
+fn database_error_code(error: &DbErr) -> Option<DatabaseCode> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error))) =
+        error
+    else {
+        return None;
+    };
+    let sea_orm::sqlx::Error::Database(error) = error.as_ref() else {
+        return None;
+    };
+    let code = error.code()?;
+    if error
+        .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        code.parse().ok().map(DatabaseCode::Sqlite)
+    } else {
+        Some(DatabaseCode::Postgres(code.into_owned()))
     }
 }
 

@@ -53,6 +53,10 @@ pub struct StoreOptions {
     /// Connections are replaced after this long, so a server-side restart or failover is
     /// picked up even by connections that never went idle (`None`: never).
     pub max_lifetime: Option<Duration>,
+    /// The most pages a SQLite database file may grow to (SQLite's `max_page_count`); a write
+    /// past it fails as on a full disk. `None`: SQLite's own limit. Tests fill a database with
+    /// it, in place of a full disk.
+    pub sqlite_max_page_count: Option<u64>,
 }
 
 impl Default for StoreOptions {
@@ -64,6 +68,7 @@ impl Default for StoreOptions {
             sqlite_busy_timeout: Duration::from_secs(10),
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1_800)),
+            sqlite_max_page_count: None,
         }
     }
 }
@@ -161,12 +166,23 @@ impl Store {
             }
             let busy_timeout = options.sqlite_busy_timeout;
             let on_disk = file_path.is_some();
+            let max_page_count = options.sqlite_max_page_count;
+            if on_disk {
+                connect_options.map_sqlx_sqlite_pool_opts(|pool| {
+                    pool.after_release(|connection, _| {
+                        Box::pin(release_only_outside_a_transaction(connection))
+                    })
+                });
+            }
             connect_options.map_sqlx_sqlite_opts(move |sqlite| {
                 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-                let sqlite = sqlite
+                let mut sqlite = sqlite
                     .create_if_missing(true)
                     .busy_timeout(busy_timeout)
                     .foreign_keys(true);
+                if let Some(pages) = max_page_count {
+                    sqlite = sqlite.pragma("max_page_count", pages.to_string());
+                }
                 if on_disk {
                     // WAL lets readers run beside the writer; NORMAL sync is durable enough
                     // in WAL mode (a power cut may lose the last commits, never corrupt).
@@ -239,6 +255,29 @@ impl Store {
         self.connection.close_by_ref().await?;
         Ok(())
     }
+}
+
+/// The pool's check on a SQLite connection coming back: one that is still inside a
+/// transaction is closed instead of reused. After a disk filled, SQLite can roll a
+/// transaction back on its own (a failed `COMMIT`); sqlx's count of open transactions then
+/// stays one too high, the next `BEGIN` became a savepoint whose release committed nothing,
+/// and the transaction it sat in held the write lock: every other connection answered
+/// "database is locked" while this one "committed" writes that were never stored. Closing the
+/// connection ends whatever transaction it holds.
+async fn release_only_outside_a_transaction(
+    connection: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection;
+    if !connection.is_in_transaction() {
+        return Ok(true);
+    }
+    // A transaction dropped without commit queues its rollback; the ping runs after it.
+    connection.ping().await?;
+    let clean = !connection.is_in_transaction();
+    if !clean {
+        tracing::warn!("a sqlite connection left inside a transaction is closed, not reused");
+    }
+    Ok(clean)
 }
 
 #[cfg(test)]

@@ -245,7 +245,7 @@ impl Store {
         let transaction = self.connection.begin().await?;
         let inserted = match prepared {
             Prepared::Rows(rows) => {
-                insert_rows(&transaction, rows, MATCH_LOG_RECORD, ON_DUPLICATE).await?
+                insert_rows(&transaction, rows, MATCH_LOG_RECORD, ON_DUPLICATE).await
             }
             Prepared::Postgres(chunks) => {
                 use sea_orm::EntityName;
@@ -256,11 +256,25 @@ impl Store {
                     &ON_DUPLICATE,
                     chunks.into_iter().map(Ok),
                 )
-                .await?
+                .await
             }
         };
-        transaction.commit().await?;
-        Ok(inserted)
+        match inserted {
+            Ok(inserted) => {
+                transaction.commit().await?;
+                Ok(inserted)
+            }
+            Err(error) => {
+                // Rolled back here, awaited, rather than queued by a drop: the connection goes
+                // back to the pool with no transaction open. A rollback that fails leaves it
+                // to the pool's release check (a SQLite connection still in a transaction is
+                // closed).
+                if let Err(rollback) = transaction.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a failed match-log insert failed");
+                }
+                Err(error.into())
+            }
+        }
     }
 
     pub async fn match_exists(&self, id: Uuid) -> Result<bool, StoreError> {
