@@ -7,6 +7,7 @@ mod api;
 mod cache;
 mod care_guide;
 mod contract;
+mod control_characters;
 mod csrf;
 mod federation;
 mod foundation;
