@@ -441,11 +441,12 @@ fn write_csv_rows(writer: &mut impl Write, batch: &RecordBatch) -> Result<(), Cs
     Ok(())
 }
 
-/// Writes the matches whose week starts between `since` and `until` (inclusive) to `path`.
+/// Writes the matches whose week starts between `since` and `until` (inclusive) to `path`; a
+/// missing bound does not limit that side, so neither exports every match.
 pub async fn export_match_logs(
     store: &Store,
-    since: NaiveDate,
-    until: NaiveDate,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
     format: ExportFormat,
     path: &Path,
 ) -> Result<ExportSummary, ExportError> {

@@ -108,9 +108,15 @@ async fn the_parquet_export_reads_back_with_one_row_per_result_and_typed_columns
     let folder = tempfile::tempdir().unwrap();
     let store = store_with_logs(&folder).await;
     let path = folder.path().join("logs.parquet");
-    let summary = export_match_logs(&store, week(), week(), ExportFormat::Parquet, &path)
-        .await
-        .unwrap();
+    let summary = export_match_logs(
+        &store,
+        Some(week()),
+        Some(week()),
+        ExportFormat::Parquet,
+        &path,
+    )
+    .await
+    .unwrap();
     assert_eq!((summary.matches, summary.rows), (2, 3));
 
     let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
@@ -161,7 +167,7 @@ async fn the_csv_export_has_a_header_and_quotes_code_lists() {
     let folder = tempfile::tempdir().unwrap();
     let store = store_with_logs(&folder).await;
     let path = folder.path().join("logs.csv");
-    let summary = export_match_logs(&store, week(), week(), ExportFormat::Csv, &path)
+    let summary = export_match_logs(&store, Some(week()), Some(week()), ExportFormat::Csv, &path)
         .await
         .unwrap();
     assert_eq!(summary.rows, 3);
@@ -188,9 +194,15 @@ async fn an_export_outside_the_logged_weeks_is_an_empty_file_with_its_columns() 
     let store = store_with_logs(&folder).await;
     let path = folder.path().join("empty.parquet");
     let later = week() + chrono::TimeDelta::weeks(1);
-    let summary = export_match_logs(&store, later, later, ExportFormat::Parquet, &path)
-        .await
-        .unwrap();
+    let summary = export_match_logs(
+        &store,
+        Some(later),
+        Some(later),
+        ExportFormat::Parquet,
+        &path,
+    )
+    .await
+    .unwrap();
     assert_eq!((summary.matches, summary.rows), (0, 0));
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();

@@ -14,15 +14,16 @@ use crate::serve;
 
 #[derive(Debug, Subcommand)]
 pub enum LogsCommand {
-    /// Write the matches whose ISO week starts between --since and --until (inclusive), one
-    /// row per returned provider with its outcomes, as Parquet or CSV (see docs/analysts.md).
+    /// Write the matches whose ISO week starts between --since and --until (inclusive; without
+    /// either, every match on that side), one row per returned provider with its outcomes, as
+    /// Parquet or CSV (see docs/analysts.md).
     Export {
-        /// First day, YYYY-MM-DD (weeks starting on or after it).
+        /// First day, YYYY-MM-DD (weeks starting on or after it); default: the earliest.
         #[arg(long)]
-        since: NaiveDate,
-        /// Last day, YYYY-MM-DD (weeks starting on or before it).
+        since: Option<NaiveDate>,
+        /// Last day, YYYY-MM-DD (weeks starting on or before it); default: the latest.
         #[arg(long)]
-        until: NaiveDate,
+        until: Option<NaiveDate>,
         #[arg(long, default_value = "parquet", value_parser = parse_format)]
         format: ExportFormat,
         /// The file to write (replaced if it exists).
@@ -50,7 +51,9 @@ pub async fn run(config: &Config, command: LogsCommand) -> anyhow::Result<ExitCo
             format,
             out,
         } => {
-            anyhow::ensure!(since <= until, "--since must not be after --until");
+            if let (Some(since), Some(until)) = (since, until) {
+                anyhow::ensure!(since <= until, "--since must not be after --until");
+            }
             let summary =
                 carematch_analytics::export_match_logs(&store, since, until, format, &out)
                     .await

@@ -221,3 +221,77 @@ fn schema_prints_the_federated_sdl() {
     assert!(sdl.contains("@link"), "{sdl}");
     assert!(sdl.contains("@key(fields: \"id\")"), "{sdl}");
 }
+
+/// One logged match of `week` with no results (the export's columns are not under test here).
+fn match_log_of_week(id: u128, week: chrono::NaiveDate) -> carematch_store::MatchLogRecord {
+    carematch_store::MatchLogRecord {
+        id: uuid::Uuid::from_u128(id),
+        week_start: week,
+        state: Some("OR".into()),
+        postal_prefix: Some("972".into()),
+        radius_km: 25.0,
+        care_types_recommended: Vec::new(),
+        care_types_requested: Vec::new(),
+        symptoms: Vec::new(),
+        warning_signs: Vec::new(),
+        birth_type: None,
+        weeks_postpartum_bucket: None,
+        payer: None,
+        has_fsa_or_hsa: false,
+        has_referral: false,
+        languages: Vec::new(),
+        modes: Vec::new(),
+        text_given: false,
+        result_count: 0,
+        results_within_radius: 0,
+        radius_widened: false,
+        cache_hit: false,
+        latency_ms: 1.0,
+        client_name: None,
+        client_version: None,
+        operation: "matchProviders".into(),
+        replay_of: None,
+        results: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn logs_export_without_dates_exports_every_match_and_each_date_bounds_one_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrated = carematch(dir.path(), &["migrate"]);
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cm.db").display());
+    let store = carematch_store::Store::connect(&url, &carematch_store::StoreOptions::default())
+        .await
+        .unwrap();
+    let week = |year| chrono::NaiveDate::from_isoywd_opt(year, 10, chrono::Weekday::Mon).unwrap();
+    store
+        .insert_match_logs(&[
+            match_log_of_week(1, week(2001)),
+            match_log_of_week(2, week(2090)),
+        ])
+        .await
+        .unwrap();
+    drop(store);
+
+    let out = dir.path().join("logs.csv");
+    let export = |dates: &[&str]| {
+        let mut arguments = vec!["logs", "export", "--format", "csv"];
+        arguments.extend_from_slice(dates);
+        arguments.push(out.to_str().unwrap());
+        let output = carematch(dir.path(), &arguments);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    assert!(export(&[]).contains("exported 2 matches"));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        csv.contains(",2001-03-05,") && csv.contains(",2090-"),
+        "{csv}"
+    );
+    assert!(export(&["--since", "2050-01-01"]).contains("exported 1 matches"));
+    assert!(export(&["--until", "2050-01-01"]).contains("exported 1 matches"));
+    assert!(
+        export(&["--since", "2001-01-01", "--until", "2090-12-31"]).contains("exported 2 matches")
+    );
+}

@@ -371,18 +371,19 @@ impl Store {
     }
 
     /// A page of logged matches whose week starts between `since` and `until` (both
-    /// inclusive), ordered by week then id, each with its results and outcomes. Pass the
-    /// returned cursor to read the next page; `None` when this page was the last.
+    /// inclusive; a missing bound does not limit that side), ordered by week then id, each with
+    /// its results and outcomes. Pass the returned cursor to read the next page; `None` when
+    /// this page was the last.
     pub async fn export_match_logs(
         &self,
-        since: NaiveDate,
-        until: NaiveDate,
+        since: Option<NaiveDate>,
+        until: Option<NaiveDate>,
         after: Option<ExportCursor>,
         page_size: u64,
     ) -> Result<(Vec<ExportedMatch>, Option<ExportCursor>), StoreError> {
         let mut condition = Condition::all()
-            .add(match_logs::Column::WeekStart.gte(since))
-            .add(match_logs::Column::WeekStart.lte(until));
+            .add_option(since.map(|since| match_logs::Column::WeekStart.gte(since)))
+            .add_option(until.map(|until| match_logs::Column::WeekStart.lte(until)));
         if let Some(cursor) = after {
             condition = condition.add(
                 Condition::any()

@@ -740,7 +740,7 @@ async fn an_export_pages_through_every_match_once_with_its_results_and_outcomes(
     loop {
         let (page, next) = ctx
             .store
-            .export_match_logs(earlier, week, cursor, 2)
+            .export_match_logs(Some(earlier), Some(week), cursor, 2)
             .await
             .unwrap();
         assert!(page.len() <= 2);
@@ -759,6 +759,22 @@ async fn an_export_pages_through_every_match_once_with_its_results_and_outcomes(
     assert_eq!(seen[1].log.results.len(), 2);
     let outcomes: Vec<MatchOutcome> = seen[1].outcomes.iter().map(|o| o.outcome).collect();
     assert_eq!(outcomes, [MatchOutcome::Contacted, MatchOutcome::Booked]);
+
+    // A missing bound does not limit its side: no bounds at all is every match.
+    let store = &ctx.store;
+    let ids = |since, until| async move {
+        let (page, next) = store
+            .export_match_logs(since, until, None, 10)
+            .await
+            .unwrap();
+        assert!(next.is_none());
+        page.iter()
+            .map(|found| found.log.id.as_u128())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(None, None).await, [3, 1, 2, 4]);
+    assert_eq!(ids(Some(week), None).await, [1, 2, 4]);
+    assert_eq!(ids(None, Some(week)).await, [3, 1, 2]);
 }
 
 async fn pruning_deletes_old_matches_with_their_results_and_outcomes_and_keeps_the_rest(
@@ -833,7 +849,7 @@ async fn a_replay_reads_the_results_of_the_answer_it_repeats_and_pruning_keeps_t
     );
     let (exported, _) = ctx
         .store
-        .export_match_logs(old_week, week, None, 10)
+        .export_match_logs(Some(old_week), Some(week), None, 10)
         .await
         .unwrap();
     assert_eq!(exported.len(), 2);
