@@ -1,7 +1,8 @@
 // Composes the supergraph the router serves: carematch's SDL (schema.graphql) with the routing
 // URL of deploy/router/supergraph.yaml, plus any other subgraph given as a JS module exporting
-// `typeDefs` (carematch's CareListing is an @interfaceObject, so a graph needs the subgraph
-// that owns the CareListing interface). Uses @apollo/composition as pinned in
+// `typeDefs` (with `care_listing_interface_object` on, compose from `carematch schema
+// --care-listing-interface-object` beside the subgraph that owns the CareListing interface).
+// Uses @apollo/composition as pinned in
 // tests/federation/package.json; fails on any composition error. Run it from a folder whose
 // node_modules holds that package (.ci/run and compose.yaml do).
 //

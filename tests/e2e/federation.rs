@@ -1,16 +1,21 @@
-//! Owns the composition and gateway test against the real Apollo stack (issue 4): starts carematch
-//! with the scenario providers and one provider with an NPI, then runs `tests/federation/run.mjs`,
-//! which composes carematch with a `bookings` subgraph, runs `@apollo/gateway` over the
-//! supergraph and queries across both: bookings' fields on carematch's `Provider`, and
-//! carematch's `provider` on bookings' `CareListing` interface (carematch's `@interfaceObject`). The assertions live in run.mjs (the Apollo libraries are
-//! JavaScript); this test supplies the server and fails with run.mjs's output.
+//! Owns the composition and gateway test against the real Apollo stack (issues 4 and 21): starts
+//! carematch twice with the scenario providers (one also with a provider with an NPI), as
+//! configured by default and with `care_listing_interface_object` on, then runs
+//! `tests/federation/run.mjs`. It composes the default alone and with a `bookings` subgraph that
+//! only extends `Provider`, the interface-object variant with the bookings subgraph that owns
+//! `interface CareListing`, runs `@apollo/gateway` over each supergraph and queries across both
+//! subgraphs: bookings' fields on carematch's `Provider`, and carematch's `provider` on bookings'
+//! listings. The assertions live in run.mjs (the Apollo libraries are JavaScript); this test
+//! supplies the servers and fails with run.mjs's output.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use carematch_domain::{ProviderDraft, ProviderId};
-use carematch_tests::{AppOptions, scenario_providers_path, spawn_app_with};
+use carematch_tests::{
+    AppOptions, scenario_providers_path, spawn_app_with, spawn_app_with_settings,
+};
 use serde_json::Value;
 
 /// run.mjs looks this provider up by NPI; keep these in sync with `NPI_PROVIDER` there.
@@ -72,15 +77,16 @@ fn npi_provider() -> carematch_domain::Provider {
         .expect("the NPI provider is valid")
 }
 
-/// Runs `node run.mjs <base_url>`, killing it past `RUN_TIMEOUT`. Returns success and its output.
-fn run_script(dir: &Path, base_url: &str) -> (bool, String) {
+/// Runs `node run.mjs <base_urls>...`, killing it past `RUN_TIMEOUT`. Returns success and its
+/// output.
+fn run_script(dir: &Path, base_urls: &[String]) -> (bool, String) {
     // Output goes to files, so a chatty child never blocks on a full pipe while we poll it.
     let logs = tempfile::tempdir().expect("temp dir");
     let stdout = std::fs::File::create(logs.path().join("stdout")).expect("stdout file");
     let stderr = std::fs::File::create(logs.path().join("stderr")).expect("stderr file");
     let mut child = Command::new("node")
         .arg("run.mjs")
-        .arg(base_url)
+        .args(base_urls)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(stdout)
@@ -118,7 +124,8 @@ fn run_script(dir: &Path, base_url: &str) -> (bool, String) {
 
 // Multi-threaded: the server keeps answering on the runtime while the script runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn carematch_composes_with_a_bookings_subgraph_behind_the_apollo_gateway() {
+async fn carematch_composes_alone_or_beside_a_bookings_subgraph_and_its_interface_object_beside_the_owner()
+ {
     let dir = federation_dir();
     ensure_node_modules(&dir);
 
@@ -130,11 +137,18 @@ async fn carematch_composes_with_a_bookings_subgraph_behind_the_apollo_gateway()
         .await
         .expect("NPI provider stored");
 
-    let base_url = app.base_url.clone();
-    let (passed, output) = tokio::task::spawn_blocking(move || run_script(&dir, &base_url))
+    let with_listings = spawn_app_with_settings(AppOptions::default(), |settings| {
+        settings.care_listing_interface_object = true;
+    })
+    .await;
+    with_listings.load_scenario_providers().await;
+
+    let base_urls = [app.base_url.clone(), with_listings.base_url.clone()];
+    let (passed, output) = tokio::task::spawn_blocking(move || run_script(&dir, &base_urls))
         .await
         .expect("run.mjs task");
     app.stop().await;
+    with_listings.stop().await;
     assert!(passed, "tests/federation/run.mjs failed: {output}");
     // Shown with --nocapture: which checks ran.
     println!("{output}");

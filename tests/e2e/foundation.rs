@@ -179,13 +179,18 @@ async fn health_readiness_and_playground_answer() {
         .await
         .unwrap();
     assert_eq!(playground.status(), 200);
-    assert!(
-        playground
-            .text()
-            .await
-            .unwrap()
-            .contains("GraphQL Playground")
-    );
+    let page = playground.text().await.unwrap();
+    // GraphiQL, from the binary's own files (crates/cli/tests/conformance.rs runs it in Chromium).
+    assert!(page.contains("graphiql/4.1.2/graphiql.min.js"), "{page}");
+    assert!(!page.contains("//cdn"), "{page}");
+    let script = app
+        .client
+        .get(format!("{}/graphiql/4.1.2/graphiql.min.js", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(script.bytes().await.unwrap().len() > 1_000_000);
     app.stop().await;
 }
 

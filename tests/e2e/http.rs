@@ -78,6 +78,14 @@ async fn the_playground_is_served_by_default_and_is_404_when_off() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+    // Its files too.
+    let response = app
+        .client
+        .get(format!("{}/graphiql/4.1.2/graphiql.min.js", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
 }
 
 #[tokio::test]

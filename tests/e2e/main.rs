@@ -13,6 +13,7 @@ mod federation;
 mod foundation;
 mod fuzz;
 mod http;
+mod interop;
 mod limits;
 mod match_logs;
 mod operations;

@@ -17,7 +17,7 @@ import { parse } from 'graphql';
 // needed: bookings owns no shared types.
 // No descriptions on `Provider` or `id`: carematch owns those, and a different text here would be
 // an INCONSISTENT_DESCRIPTION hint, which run.mjs treats as a failure.
-export const typeDefs = parse(/* GraphQL */ `
+const providerExtension = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])
 
   type Provider @key(fields: "id") {
@@ -34,10 +34,13 @@ export const typeDefs = parse(/* GraphQL */ `
     startsAt: String!
     durationMinutes: Int!
   }
+`;
 
-  # An interface entity owned here: carematch adds fields to every listing, whatever its kind, as
-  # an @interfaceObject (it knows providers, not listing kinds). A listing shares its provider's
-  # id. No description on \`id\` (carematch declares it too; see Provider above).
+// An interface entity owned here: carematch (with `care_listing_interface_object` on) adds
+// fields to every listing, whatever its kind, as an @interfaceObject (it knows providers, not
+// listing kinds). A listing shares its provider's id. No description on \`id\` (carematch
+// declares it too; see Provider above).
+const listings = /* GraphQL */ `
   "Something a mother can book: one provider's listing in the bookings service. A listing has its provider's id."
   interface CareListing @key(fields: "id") {
     id: ID!
@@ -65,7 +68,15 @@ export const typeDefs = parse(/* GraphQL */ `
     "The listing of each of these providers, in the order asked."
     careListings(ids: [ID!]!): [CareListing!]!
   }
-`);
+`;
+
+// A foreign subgraph as most teams would write one: it only extends carematch's `Provider` by
+// id and knows nothing else of carematch (deploy/router/compose-supergraph.mjs composes it too).
+export const typeDefs = parse(providerExtension);
+
+// The same subgraph owning `interface CareListing`: the only kind of subgraph carematch's
+// interface-object variant composes with.
+export const listingsTypeDefs = parse(providerExtension + listings);
 
 // Deterministic stand-in for a calendar: a hash of the id picks the day, hour and booking count.
 // run.mjs imports these functions to compute the values it expects back through the gateway.
@@ -105,12 +116,13 @@ export function listingFor(id) {
 
 /**
  * Starts the bookings subgraph, on a free loopback port unless told otherwise (the compose stack
- * in CI serves it on 0.0.0.0:4001: deploy/ci/bookings-server.mjs).
+ * in CI serves it on 0.0.0.0:4001: deploy/ci/bookings-server.mjs); with `{ listings: true }`,
+ * the variant that owns `interface CareListing`.
  * Returns { url, entityBatches, stop }: `entityBatches` records the provider ids of every
  * `_entities` call the gateway made, so run.mjs can check the gateway really asked this service
  * (and batched the ids of a list into one call rather than one call per provider).
  */
-export async function startBookings({ host = '127.0.0.1', port = 0 } = {}) {
+export async function startBookings({ host = '127.0.0.1', port = 0, listings = false } = {}) {
   const entityBatches = [];
   const resolvers = {
     Provider: {
@@ -122,19 +134,23 @@ export async function startBookings({ host = '127.0.0.1', port = 0 } = {}) {
       nextAvailableSlot: (provider) => nextAvailableSlot(provider.id),
       bookings: (provider) => bookingsFor(provider.id),
     },
-    CareListing: {
-      __resolveType: (listing) => listing.__typename,
-      // A reference by the interface (`__typename: "CareListing"`) resolves to its concrete kind.
-      __resolveReference: (reference) => listingFor(reference.id),
-    },
-    VisitListing: { __resolveReference: (reference) => listingFor(reference.id) },
-    GroupListing: { __resolveReference: (reference) => listingFor(reference.id) },
-    Query: {
-      careListings: (_, { ids }) => ids.map(listingFor),
-    },
   };
+  if (listings) {
+    Object.assign(resolvers, {
+      CareListing: {
+        __resolveType: (listing) => listing.__typename,
+        // A reference by the interface (`__typename: "CareListing"`) resolves to its concrete kind.
+        __resolveReference: (reference) => listingFor(reference.id),
+      },
+      VisitListing: { __resolveReference: (reference) => listingFor(reference.id) },
+      GroupListing: { __resolveReference: (reference) => listingFor(reference.id) },
+      Query: {
+        careListings: (_, { ids }) => ids.map(listingFor),
+      },
+    });
+  }
   const server = new ApolloServer({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
+    schema: buildSubgraphSchema([{ typeDefs: listings ? listingsTypeDefs : typeDefs, resolvers }]),
     plugins: [
       // Nobody reads traces here; without this the server announces inline tracing on stdout.
       ApolloServerPluginInlineTraceDisabled(),

@@ -1,13 +1,17 @@
 // Owns the composition and gateway test of carematch against the real Apollo stack
 // (issue 4, "Composition and gateway test against the real Apollo stack").
 //
-//   node tests/federation/run.mjs http://127.0.0.1:PORT      (carematch's base URL)
+//   node tests/federation/run.mjs http://127.0.0.1:PORT http://127.0.0.1:PORT2
 //
-// It fetches carematch's SDL over `{ _service { sdl } }`, composes it with the `bookings`
-// subgraph (bookings.mjs) using `composeServices`, runs `@apollo/gateway` over the resulting
-// supergraph behind `@apollo/server`, and sends queries that cross both subgraphs. It expects the
-// carematch it talks to to hold the scenario providers (tests/data/providers.jsonl) and the NPI
-// provider below; tests/e2e/federation.rs sets that up. Every check runs even when an earlier
+// The first URL is carematch as configured by default (the providers subgraph alone), the
+// second carematch with `care_listing_interface_object` on. For each it fetches the SDL over
+// `{ _service { sdl } }` and composes it with `composeServices`: the default alone and with a
+// `bookings` subgraph that only extends `Provider` (bookings.mjs `typeDefs`), the variant with
+// the bookings subgraph that owns `interface CareListing` (`listingsTypeDefs`). Over each
+// supergraph it runs `@apollo/gateway` behind `@apollo/server` and sends queries that cross both
+// subgraphs. It expects both carematch servers to hold the scenario providers
+// (tests/data/providers.jsonl) and the first the NPI provider below; tests/e2e/federation.rs
+// sets that up. Every check runs even when an earlier
 // one fails, so one run shows everything that is wrong; the exit code is non-zero when any failed.
 // Everything it starts (bookings, gateway) is stopped before it exits.
 
@@ -20,6 +24,7 @@ import { buildASTSchema, isInterfaceType, isObjectType, parse } from 'graphql';
 import {
   bookingsFor,
   listingFor,
+  listingsTypeDefs as bookingsWithListingsTypeDefs,
   nextAvailableSlot,
   startBookings,
   typeDefs as bookingsTypeDefs,
@@ -81,12 +86,15 @@ function rootTypeDiagnosis(sdl) {
   );
 }
 
-const carematchBase = (process.argv[2] ?? '').replace(/\/+$/, '');
-if (!/^https?:\/\//.test(carematchBase)) {
-  console.error('usage: node run.mjs <carematch base URL, e.g. http://127.0.0.1:8080>');
+const [carematchBase, listingsBase] = process.argv.slice(2, 4).map((url) => (url ?? '').replace(/\/+$/, ''));
+if (![carematchBase, listingsBase].every((url) => /^https?:\/\//.test(url))) {
+  console.error(
+    'usage: node run.mjs <carematch base URL> <carematch base URL with care_listing_interface_object on>',
+  );
   process.exit(2);
 }
 const carematchUrl = `${carematchBase}/graphql`;
+const listingsUrl = `${listingsBase}/graphql`;
 
 const results = [];
 async function check(name, body) {
@@ -140,16 +148,64 @@ async function stopAll() {
   }
 }
 
-async function main() {
-  // 1. carematch's subgraph SDL, the way a gateway or rover reads it.
-  let carematchSdl;
-  await check('carematch answers { _service { sdl } }', async () => {
-    const response = await post(carematchUrl, '{ _service { sdl } }');
-    assertNoErrors(response);
-    carematchSdl = response.body.data._service.sdl;
-    assert(typeof carematchSdl === 'string' && carematchSdl.includes('@link'), 'the SDL has no federation @link', carematchSdl);
+// Composes `services`; composition errors always fail, hints as decided above. Returns the
+// supergraph SDL, or undefined when composition failed.
+async function composeChecked(name, services, diagnose = '') {
+  let supergraphSdl;
+  await check(name, async () => {
+    const composition = composeServices(services);
+    for (const hint of composition.hints ?? []) {
+      console.log(`     hint ${hint.definition.level.name} ${hint.definition.code}: ${hint.message}`);
+    }
+    assert(
+      !composition.errors?.length,
+      `composition failed:\n${(composition.errors ?? []).map((error) => `  ${error.message}`).join('\n')}${diagnose}`,
+    );
+    const fatal = (composition.hints ?? []).filter(isFatalHint);
+    assert(!fatal.length, `composition hints that matter:\n${fatal.map((hint) => `  [${hint.definition.code}] ${hint.message}`).join('\n')}`);
+    supergraphSdl = composition.supergraphSdl;
   });
+  return supergraphSdl;
+}
+
+// `@apollo/gateway` over `supergraphSdl`, served by `@apollo/server` like in production.
+async function startGateway(name, supergraphSdl) {
+  if (!supergraphSdl) return undefined;
+  let gatewayUrl;
+  await check(name, async () => {
+    const gateway = new ApolloGateway({ supergraphSdl });
+    const server = new ApolloServer({ gateway });
+    const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+    stops.push(() => server.stop());
+    gatewayUrl = url;
+  });
+  return gatewayUrl;
+}
+
+function skipped(names) {
+  // Listed, so the summary says what was not tried.
+  for (const name of names) {
+    results.push({ name: `${name} (skipped: no gateway)`, ok: false });
+    console.log(`SKIP ${name}: no gateway`);
+  }
+}
+
+async function fetchSdl(name, url) {
+  let sdl;
+  await check(name, async () => {
+    const response = await post(url, '{ _service { sdl } }');
+    assertNoErrors(response);
+    sdl = response.body.data._service.sdl;
+    assert(typeof sdl === 'string' && sdl.includes('@link'), 'the SDL has no federation @link', sdl);
+  });
+  return sdl;
+}
+
+async function main() {
+  // 1. carematch as configured by default: the providers subgraph alone.
+  const carematchSdl = await fetchSdl('carematch answers { _service { sdl } }', carematchUrl);
   if (!carematchSdl) return;
+  const carematch = { name: 'carematch', url: carematchUrl, typeDefs: parse(carematchSdl) };
 
   await check('carematch declares Provider @key(fields: "id") and @key(fields: "npi")', async () => {
     const provider = parse(carematchSdl).definitions.find(
@@ -164,44 +220,36 @@ async function main() {
     }
   });
 
-  await check('carematch contributes to CareListing as an @interfaceObject keyed by id, imported in its @link', async () => {
-    const document = parse(carematchSdl);
-    const link = document.definitions
-      .filter((definition) => definition.kind === 'SchemaExtension' || definition.kind === 'SchemaDefinition')
-      .flatMap((definition) => definition.directives ?? [])
-      .find((directive) => directive.name.value === 'link');
-    const imports = link?.arguments.find((argument) => argument.name.value === 'import')?.value.values ?? [];
-    assert(
-      imports.some((value) => value.value === '@interfaceObject'),
-      'the @link does not import @interfaceObject',
-      imports.map((value) => value.value),
-    );
-    const listing = document.definitions.find((definition) => definition.name?.value === 'CareListing');
-    assert(listing?.kind === 'ObjectTypeDefinition', 'CareListing should be an object type in carematch', listing?.kind);
-    const directives = (listing.directives ?? []).map((directive) => directive.name.value);
-    assert(directives.includes('interfaceObject') && directives.includes('key'), 'CareListing lacks @interfaceObject or @key', directives);
+  await check('by default carematch publishes no CareListing (no @interfaceObject that needs another subgraph)', async () => {
+    const listing = parse(carematchSdl).definitions.find((definition) => definition.name?.value === 'CareListing');
+    assert(!listing, 'CareListing is in the default SDL', listing);
   });
 
-  // 2. Compose with bookings. Composition errors always fail; hints as decided above.
+  // Any supergraph may take the providers subgraph: alone, and beside a subgraph that only
+  // extends Provider by id.
+  const aloneSupergraph = await composeChecked(
+    'carematch composes alone',
+    [carematch],
+    rootTypeDiagnosis(carematchSdl),
+  );
+  if (aloneSupergraph) {
+    await check("the supergraph of carematch alone has carematch's root fields", async () => {
+      const schema = buildASTSchema(parse(aloneSupergraph), { assumeValidSDL: true });
+      const roots = { Query: schema.getQueryType(), Mutation: schema.getMutationType() };
+      const missing = Object.entries(CAREMATCH_ROOT_FIELDS).flatMap(([root, names]) =>
+        names.filter((name) => !roots[root]?.getFields()[name]).map((name) => `${root}.${name}`),
+      );
+      assert(!missing.length, `the supergraph lacks ${missing.join(', ')}${rootTypeDiagnosis(carematchSdl)}`);
+    });
+  }
+
   const bookings = await startBookings();
   stops.push(bookings.stop);
-  let supergraphSdl;
-  await check('carematch and bookings compose without errors or hints that matter', async () => {
-    const composition = composeServices([
-      { name: 'carematch', url: carematchUrl, typeDefs: parse(carematchSdl) },
-      { name: 'bookings', url: bookings.url, typeDefs: bookingsTypeDefs },
-    ]);
-    for (const hint of composition.hints ?? []) {
-      console.log(`     hint ${hint.definition.level.name} ${hint.definition.code}: ${hint.message}`);
-    }
-    assert(
-      !composition.errors?.length,
-      `composition failed:\n${(composition.errors ?? []).map((error) => `  ${error.message}`).join('\n')}${rootTypeDiagnosis(carematchSdl)}`,
-    );
-    const fatal = (composition.hints ?? []).filter(isFatalHint);
-    assert(!fatal.length, `composition hints that matter:\n${fatal.map((hint) => `  [${hint.definition.code}] ${hint.message}`).join('\n')}`);
-    supergraphSdl = composition.supergraphSdl;
-  });
+  const supergraphSdl = await composeChecked(
+    'carematch and a bookings subgraph that only extends Provider compose without errors or hints that matter',
+    [carematch, { name: 'bookings', url: bookings.url, typeDefs: bookingsTypeDefs }],
+    rootTypeDiagnosis(carematchSdl),
+  );
 
   if (supergraphSdl) {
     await check("the supergraph's Query and Mutation have carematch's root fields", async () => {
@@ -221,42 +269,9 @@ async function main() {
     });
   }
 
-  if (supergraphSdl) {
-    await check("the supergraph's CareListing interface and each of its kinds carry carematch's provider", async () => {
-      const schema = buildASTSchema(parse(supergraphSdl), { assumeValidSDL: true });
-      const listing = schema.getType('CareListing');
-      assert(isInterfaceType(listing), 'CareListing is not an interface in the supergraph');
-      assert(listing.getFields().title && listing.getFields().provider, 'CareListing lacks title (bookings) or provider (carematch)', Object.keys(listing.getFields()));
-      const kinds = schema.getPossibleTypes(listing).map((type) => type.name).sort();
-      assert(kinds.join() === 'GroupListing,VisitListing', 'unexpected CareListing implementations', kinds);
-      for (const kind of kinds) {
-        assert(schema.getType(kind).getFields().provider, `${kind}.provider is missing: the @interfaceObject fields were not added to it`);
-      }
-    });
-  }
-
-  // 3. The gateway over that supergraph, served by @apollo/server like in production.
-  let gatewayUrl;
-  if (supergraphSdl) {
-    await check('@apollo/gateway starts over the supergraph', async () => {
-      const gateway = new ApolloGateway({ supergraphSdl });
-      const server = new ApolloServer({ gateway });
-      const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
-      stops.push(() => server.stop());
-      gatewayUrl = url;
-    });
-  }
-
+  const gatewayUrl = await startGateway('@apollo/gateway starts over the supergraph', supergraphSdl);
   if (!gatewayUrl) {
-    // Listed, so the summary says what was not tried.
-    for (const name of [
-      '(a) provider(id:) through the gateway',
-      '(b) matchProviders through the gateway',
-      '(d) careListings through the gateway',
-    ]) {
-      results.push({ name: `${name} (skipped: no gateway)`, ok: false });
-      console.log(`SKIP ${name}: no gateway`);
-    }
+    skipped(['(a) provider(id:) through the gateway', '(b) matchProviders through the gateway']);
   } else {
     // (a) A carematch root field, then a field only bookings resolves.
     await check('(a) provider(id:) through the gateway, with its bookings', async () => {
@@ -325,44 +340,6 @@ async function main() {
     });
   }
 
-  if (gatewayUrl) {
-    // (d) Listings come from bookings (which knows their kinds), the provider behind each from
-    // carematch through its @interfaceObject entity resolver (which knows providers, not kinds).
-    await check('(d) careListings through the gateway, each listing\'s provider resolved by carematch', async () => {
-      const ids = [WILLAMETTE.id, ROSE_CITY.id];
-      const expected = ids.map(listingFor);
-      // The fixture covers both kinds, so both are planned through the interface object.
-      assert(new Set(expected.map((listing) => listing.__typename)).size === 2, 'the fixture ids should give both listing kinds', expected);
-      const response = await post(
-        gatewayUrl,
-        `query ($ids: [ID!]!) {
-           careListings(ids: $ids) {
-             __typename id title
-             provider { id name }
-             ... on VisitListing { visitMinutes }
-             ... on GroupListing { seatsLeft }
-           }
-         }`,
-        { ids },
-      );
-      assertNoErrors(response);
-      const listings = response.body.data.careListings;
-      assert(listings?.length === 2, 'two listings expected', listings);
-      for (const [index, provider] of [WILLAMETTE, ROSE_CITY].entries()) {
-        const listing = listings[index];
-        const { __typename, id, title } = expected[index];
-        assert(listing.__typename === __typename && listing.id === id && listing.title === title, 'the listing is not what bookings computes', listing);
-        assert(
-          listing.provider?.id === provider.id && listing.provider.name === provider.name,
-          'the provider behind the listing was not resolved by carematch',
-          listing,
-        );
-        const own = __typename === 'VisitListing' ? 'visitMinutes' : 'seatsLeft';
-        assert(listing[own] === expected[index][own], `${own} is not what bookings computes`, listing);
-      }
-    });
-  }
-
   // (c) Entity lookups straight at the subgraph, the way a gateway (or a directory partner's
   // subgraph keyed by NPI) calls it.
   const ENTITIES = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Provider { id name npi } } }`;
@@ -397,6 +374,118 @@ async function main() {
     for (const error of response.body.errors ?? []) {
       const index = error.path?.[1];
       assert(error.path?.[0] === '_entities' && (index === 1 || index === 3), 'an error outside the unknown entries', response.body.errors);
+    }
+  });
+
+  // 2. carematch with `care_listing_interface_object` on: CareListing as an @interfaceObject.
+  const listingsSdl = await fetchSdl(
+    'carematch with the interface object on answers { _service { sdl } }',
+    listingsUrl,
+  );
+  if (!listingsSdl) return;
+  const carematchWithListings = { name: 'carematch', url: listingsUrl, typeDefs: parse(listingsSdl) };
+
+  await check('switched on, carematch contributes to CareListing as an @interfaceObject keyed by id, imported in its @link', async () => {
+    const document = parse(listingsSdl);
+    const link = document.definitions
+      .filter((definition) => definition.kind === 'SchemaExtension' || definition.kind === 'SchemaDefinition')
+      .flatMap((definition) => definition.directives ?? [])
+      .find((directive) => directive.name.value === 'link');
+    const imports = link?.arguments.find((argument) => argument.name.value === 'import')?.value.values ?? [];
+    assert(
+      imports.some((value) => value.value === '@interfaceObject'),
+      'the @link does not import @interfaceObject',
+      imports.map((value) => value.value),
+    );
+    const listing = document.definitions.find((definition) => definition.name?.value === 'CareListing');
+    assert(listing?.kind === 'ObjectTypeDefinition', 'CareListing should be an object type in carematch', listing?.kind);
+    const directives = (listing.directives ?? []).map((directive) => directive.name.value);
+    assert(directives.includes('interfaceObject') && directives.includes('key'), 'CareListing lacks @interfaceObject or @key', directives);
+  });
+
+  // Why it is off by default: beside a subgraph that does not own the interface, composition
+  // fails. If this ever composes, the default could be reconsidered.
+  await check('switched on, carematch does not compose beside a subgraph without interface CareListing', async () => {
+    const composition = composeServices([
+      carematchWithListings,
+      { name: 'bookings', url: bookings.url, typeDefs: bookingsTypeDefs },
+    ]);
+    const codes = (composition.errors ?? []).map((error) => error.extensions?.code);
+    assert(codes.includes('INTERFACE_OBJECT_USAGE_ERROR'), 'expected INTERFACE_OBJECT_USAGE_ERROR', codes);
+  });
+
+  const bookingsWithListings = await startBookings({ listings: true });
+  stops.push(bookingsWithListings.stop);
+  const listingsSupergraph = await composeChecked(
+    'switched on, carematch and the bookings subgraph owning interface CareListing compose without errors or hints that matter',
+    [carematchWithListings, { name: 'bookings', url: bookingsWithListings.url, typeDefs: bookingsWithListingsTypeDefs }],
+    rootTypeDiagnosis(listingsSdl),
+  );
+  if (listingsSupergraph) {
+    await check("the supergraph's CareListing interface and each of its kinds carry carematch's provider", async () => {
+      const schema = buildASTSchema(parse(listingsSupergraph), { assumeValidSDL: true });
+      const listing = schema.getType('CareListing');
+      assert(isInterfaceType(listing), 'CareListing is not an interface in the supergraph');
+      assert(listing.getFields().title && listing.getFields().provider, 'CareListing lacks title (bookings) or provider (carematch)', Object.keys(listing.getFields()));
+      const kinds = schema.getPossibleTypes(listing).map((type) => type.name).sort();
+      assert(kinds.join() === 'GroupListing,VisitListing', 'unexpected CareListing implementations', kinds);
+      for (const kind of kinds) {
+        assert(schema.getType(kind).getFields().provider, `${kind}.provider is missing: the @interfaceObject fields were not added to it`);
+      }
+    });
+  }
+
+  const listingsGatewayUrl = await startGateway(
+    '@apollo/gateway starts over the supergraph with CareListing',
+    listingsSupergraph,
+  );
+  if (!listingsGatewayUrl) {
+    skipped(['(d) careListings through the gateway']);
+    return;
+  }
+  // (d) Listings come from bookings (which knows their kinds), the provider behind each from
+  // carematch through its @interfaceObject entity resolver (which knows providers, not kinds).
+  // A listing whose provider carematch does not know loses its provider only: the other
+  // listings, and the list, are still answered.
+  await check("(d) careListings through the gateway, each listing's provider resolved by carematch, an unknown one null alone", async () => {
+    const ids = [WILLAMETTE.id, UNKNOWN_ID, ROSE_CITY.id];
+    const providers = [WILLAMETTE, null, ROSE_CITY];
+    const expected = ids.map(listingFor);
+    // The fixture covers both kinds, so both are planned through the interface object.
+    assert(new Set([expected[0], expected[2]].map((listing) => listing.__typename)).size === 2, 'the fixture ids should give both listing kinds', expected);
+    const response = await post(
+      listingsGatewayUrl,
+      `query ($ids: [ID!]!) {
+         careListings(ids: $ids) {
+           __typename id title
+           provider { id name }
+           ... on VisitListing { visitMinutes }
+           ... on GroupListing { seatsLeft }
+         }
+       }`,
+      { ids },
+    );
+    const listings = response.body.data?.careListings;
+    assert(listings?.length === 3, 'three listings expected: an unknown provider must not blank the answer', response.body);
+    for (const [index, provider] of providers.entries()) {
+      const listing = listings[index];
+      const { __typename, id, title } = expected[index];
+      assert(listing?.__typename === __typename && listing.id === id && listing.title === title, 'the listing is not what bookings computes', listing);
+      if (provider) {
+        assert(
+          listing.provider?.id === provider.id && listing.provider.name === provider.name,
+          'the provider behind the listing was not resolved by carematch',
+          listing,
+        );
+      } else {
+        assert(listing.provider === null, 'the unknown provider should be null', listing);
+      }
+      const own = __typename === 'VisitListing' ? 'visitMinutes' : 'seatsLeft';
+      assert(listing[own] === expected[index][own], `${own} is not what bookings computes`, listing);
+    }
+    // An error may accompany the null, but only at that listing.
+    for (const error of response.body.errors ?? []) {
+      assert(error.path === undefined || error.path[1] === 1, 'an error outside the unknown listing', response.body.errors);
     }
   });
 }

@@ -16,17 +16,17 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use async_graphql::http::{GraphQLPlaygroundConfig, playground_source};
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::decompression::RequestDecompressionLayer;
 use tracing::Instrument;
 
 use crate::apq::{PersistedQueryStore, resolve_persisted_query};
@@ -78,6 +78,10 @@ pub struct ApiOptions {
     pub response_cache_ttl: std::time::Duration,
     /// Bytes of replayable answers kept; 0 turns replaying off.
     pub response_cache_bytes: u64,
+    /// Publish and resolve `CareListing` as an `@interfaceObject` (see `schema::CarematchSchema`).
+    /// Off by default: the subgraph then composes with any subgraph; on, only beside a subgraph
+    /// that owns `interface CareListing @key(fields: "id")`.
+    pub care_listing_interface_object: bool,
 }
 
 impl Default for ApiOptions {
@@ -92,6 +96,7 @@ impl Default for ApiOptions {
             redis: None,
             response_cache_ttl: std::time::Duration::from_secs(300),
             response_cache_bytes: 32 * 1024 * 1024,
+            care_listing_interface_object: false,
         }
     }
 }
@@ -235,8 +240,17 @@ fn application_router(app: AppState, options: ApiOptions) -> Router {
             state.clone(),
             require_router_secret,
         ))
+        .route(
+            &format!("{}{{file}}", crate::playground::ASSET_PREFIX),
+            get(playground_asset),
+        )
         .with_state(state)
-        .layer(CompressionLayer::new());
+        .layer(CompressionLayer::new())
+        // A router compresses what it sends its subgraphs when configured to (gzip or br).
+        // `graphql_post` reads the decompressed body through the body limit, so a small body
+        // that inflates past it is refused like a large one; an encoding this layer does not
+        // know passes through for `graphql_post` to refuse with a GraphQL error.
+        .layer(RequestDecompressionLayer::new().pass_through_unaccepted(true));
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
@@ -268,6 +282,10 @@ fn cors_layer(allowed_origins: &[String]) -> Option<CorsLayer> {
                 HeaderName::from_static("x-apollo-operation-name"),
                 HeaderName::from_static("apollographql-client-name"),
                 HeaderName::from_static("apollographql-client-version"),
+                // W3C trace context and baggage, sent by browsers that trace their requests.
+                HeaderName::from_static(TRACEPARENT_HEADER),
+                HeaderName::from_static("tracestate"),
+                HeaderName::from_static("baggage"),
             ])
             .expose_headers([HeaderName::from_static(REQUEST_ID_HEADER)])
             .max_age(std::time::Duration::from_secs(600)),
@@ -480,9 +498,9 @@ fn error_response(
         "errors": [{ "message": message, "extensions": { "code": code } }]
     });
     let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, content_type(format));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type(format));
+    headers.insert(header::CACHE_CONTROL, crate::cache_control::NOT_STORED);
     response
 }
 
@@ -503,20 +521,48 @@ const REQUEST_ERROR_CODES: &[&str] = &[
 ];
 
 fn graphql_response(response: async_graphql::Response, format: ResponseFormat) -> Response {
-    match serde_json::to_vec(&response) {
-        Ok(body) => respond(response, body, format),
+    match response_body(&response) {
+        Ok(body) => respond(response, body.into_bytes(), format),
         Err(error) => serialization_failed(&error, format),
     }
 }
 
-/// `response` over HTTP, already serialized as `body`.
-fn respond(response: async_graphql::Response, body: Vec<u8>, format: ResponseFormat) -> Response {
-    let never_executed = response.data == async_graphql::Value::Null
+/// Whether `response` answers a request refused before execution (parse, validation, limits,
+/// APQ, operation resolution, variable coercion): GraphQL over HTTP's "request error". A
+/// `BAD_USER_INPUT` is one only without a path: a resolver's carries the field's path.
+fn never_executed(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
-        && response.errors.iter().all(|error| {
-            error_code(error).is_some_and(|code| REQUEST_ERROR_CODES.contains(&code.as_str()))
-        });
-    let status = if format == ResponseFormat::GraphqlResponseJson && never_executed {
+        && response.errors.iter().all(|error| match error_code(error) {
+            Some(code) if code == codes::BAD_USER_INPUT => error.path.is_empty(),
+            Some(code) => REQUEST_ERROR_CODES.contains(&code.as_str()),
+            None => false,
+        })
+}
+
+/// The JSON body of `response`. A request error has no `data` entry at all (GraphQL: "if an
+/// error was raised before execution begins, the data entry should not be present"; GraphQL over
+/// HTTP checks it), where async-graphql would write `"data": null`.
+fn response_body(response: &async_graphql::Response) -> serde_json::Result<String> {
+    if !never_executed(response) {
+        return serde_json::to_string(response);
+    }
+    #[derive(serde::Serialize)]
+    struct RequestError<'a> {
+        errors: &'a [async_graphql::ServerError],
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+    }
+    serde_json::to_string(&RequestError {
+        errors: &response.errors,
+        extensions: &response.extensions,
+    })
+}
+
+/// `response` over HTTP, already serialized as `body`. Not to be stored by any cache: the
+/// caller replaces `Cache-Control` for an answer that may be (`cache_control::for_answer`).
+fn respond(response: async_graphql::Response, body: Vec<u8>, format: ResponseFormat) -> Response {
+    let status = if format == ResponseFormat::GraphqlResponseJson && never_executed(&response) {
         if response
             .errors
             .iter()
@@ -532,12 +578,7 @@ fn respond(response: async_graphql::Response, body: Vec<u8>, format: ResponseFor
     let mut http_response = (status, body).into_response();
     let headers = http_response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type(format));
-    if response.is_ok()
-        && let Some(cache_control) = response.cache_control.value()
-        && let Ok(value) = HeaderValue::from_str(&cache_control)
-    {
-        headers.insert(header::CACHE_CONTROL, value);
-    }
+    headers.insert(header::CACHE_CONTROL, crate::cache_control::NOT_STORED);
     headers.extend(response.http_headers);
     http_response
 }
@@ -566,6 +607,19 @@ async fn graphql_post(
              `content-type` other than application/x-www-form-urlencoded, multipart/form-data \
              or text/plain (GraphQL is sent as application/json), or a non-empty \
              `x-apollo-operation-name` or `apollo-require-preflight` header",
+            format,
+        );
+    }
+    // The request decompression layer took off the encodings it decoded: one left is unknown.
+    if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|encoding| !encoding.as_bytes().eq_ignore_ascii_case(b"identity"))
+    {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::BAD_REQUEST,
+            "the request body's content-encoding is not supported: send it as gzip, br or \
+             uncompressed",
             format,
         );
     }
@@ -714,6 +768,16 @@ async fn execute(
     request: async_graphql::Request,
     format: ResponseFormat,
 ) -> Response {
+    // Not a GraphQL request at all (GraphQL over HTTP: parameters invalid): no document, and
+    // no persisted query's hash to find one by.
+    if request.query.is_empty() && !request.extensions.contains_key("persistedQuery") {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            "the request has no `query` (nor `extensions.persistedQuery`)",
+            format,
+        );
+    }
     let started = Instant::now();
     let slot = OperationSlot::new(request.operation_name.clone());
     let response = execute_graphql(state, headers, request.data(slot.clone()), &slot, format).await;
@@ -775,6 +839,9 @@ async fn execute_graphql(
             HeaderName::from_static(crate::schema::CACHE_HEADER),
             HeaderValue::from_static("response"),
         );
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, replay.cache_control.clone());
         return response;
     }
     let parsed = state.documents.get(&request.query);
@@ -806,6 +873,10 @@ async fn execute_graphql(
         && parsed.as_ref().is_some_and(|parsed| {
             crate::replay::is_replayable(&parsed.document, request.operation_name.as_deref())
         });
+    // Decided before the request moves; applied only if it answers without errors.
+    let public_cache_control = parsed.as_ref().map(|parsed| {
+        crate::cache_control::for_answer(&parsed.document, request.operation_name.as_deref())
+    });
     let capture = crate::match_log::MatchLogCapture::default();
     // A traced request needs the tracing extension: only the guarded schema has it.
     let plain = parsed
@@ -861,18 +932,28 @@ async fn execute_graphql(
     for error in &response.errors {
         crate::metrics::record_error(error_code(error).as_deref().unwrap_or("OTHER"));
     }
-    let body = match serde_json::to_string(&response) {
+    let body = match response_body(&response) {
         Ok(body) => body,
         Err(error) => return serialization_failed(&error, format),
     };
+    let cache_control = public_cache_control
+        .filter(|_| response.errors.is_empty())
+        .unwrap_or(crate::cache_control::NOT_STORED);
     if let Some(key) = replay_key
         && replayable
         && response.errors.is_empty()
     {
         metrics::counter!("carematch_response_cache_total", "outcome" => "miss").increment(1);
-        state.responses.insert(key, body.clone(), &capture).await;
+        state
+            .responses
+            .insert(key, body.clone(), cache_control.clone(), &capture)
+            .await;
     }
-    respond(response, body.into_bytes(), format)
+    let mut http_response = respond(response, body.into_bytes(), format);
+    http_response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, cache_control);
+    http_response
 }
 
 /// Executions by schema: `plain` (a checked query, no extensions), `guarded`, and
@@ -951,7 +1032,7 @@ async fn graphql_get(
         .is_some_and(|accept| accept.contains("text/html"));
     if wants_html {
         return if state.options.playground {
-            Html(playground_source(GraphQLPlaygroundConfig::new("/graphql"))).into_response()
+            crate::playground::page()
         } else {
             StatusCode::NOT_FOUND.into_response()
         };
@@ -966,7 +1047,7 @@ async fn graphql_get(
             format,
         );
     }
-    match async_graphql::http::parse_query_string(&query_string) {
+    match get_request(&query_string) {
         Ok(request) => {
             let operation_name = request.operation_name.clone();
             let request = request.data(ArrivedByGet { operation_name });
@@ -980,6 +1061,48 @@ async fn graphql_get(
             format,
         ),
     }
+}
+
+/// A file of the playground's page; 404 while the playground is off.
+async fn playground_asset(State(state): State<RouterState>, uri: axum::http::Uri) -> Response {
+    if !state.options.playground {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    crate::playground::asset(&uri)
+}
+
+/// The parameters of a GraphQL GET. `operationName` is GraphQL over HTTP's name (and what
+/// Apollo Client and the router send); async-graphql's own parser reads only `operation_name`,
+/// which stays accepted.
+#[derive(serde::Deserialize)]
+struct GetParameters {
+    #[serde(default)]
+    query: String,
+    #[serde(rename = "operationName", alias = "operation_name")]
+    operation_name: Option<String>,
+    /// JSON text.
+    variables: Option<String>,
+    /// JSON text.
+    extensions: Option<String>,
+}
+
+/// The GraphQL request of a GET's query string; an error when a parameter is repeated, or
+/// `variables` or `extensions` is not a JSON object.
+fn get_request(query_string: &str) -> Result<async_graphql::Request, ()> {
+    fn json_object<T: serde::de::DeserializeOwned + Default>(
+        text: Option<String>,
+    ) -> Result<T, ()> {
+        text.map(|text| serde_json::from_str(&text).map_err(|_| ()))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+    let parameters: GetParameters = serde_urlencoded::from_str(query_string).map_err(|_| ())?;
+    let mut request =
+        async_graphql::Request::new(parameters.query).variables(json_object(parameters.variables)?);
+    request.extensions = json_object(parameters.extensions)?;
+    // An empty name is no name (GraphQL over HTTP).
+    request.operation_name = parameters.operation_name.filter(|name| !name.is_empty());
+    Ok(request)
 }
 
 /// Alive: answers as long as the process serves HTTP; never touches the database or redis.

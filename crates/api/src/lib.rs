@@ -7,6 +7,7 @@
 pub mod apq;
 pub mod auth;
 pub mod cache;
+mod cache_control;
 mod directory;
 mod error;
 pub mod ftv1;
@@ -18,6 +19,7 @@ pub mod match_log;
 mod matches;
 pub mod metrics;
 mod parsed;
+mod playground;
 pub mod propagation;
 mod replay;
 mod schema;
@@ -33,7 +35,7 @@ pub use http::{
     ApiOptions, ApplicationSlot, RouterSecret, current_request_id, router, service_router,
 };
 pub use limits::ApiLimits;
-pub use schema::{CarematchSchema, build_schema, sdl};
+pub use schema::{CarematchSchema, build_schema, sdl, sdl_of};
 pub use server::{ServeOptions, serve};
 
 use std::sync::Arc;

@@ -25,6 +25,8 @@ pub const REPLAYABLE_FIELDS: &[&str] =
 /// A kept answer.
 pub(crate) struct Replay {
     body: String,
+    /// The answer's `Cache-Control` (`cache_control::for_answer`), answered again with it.
+    pub(crate) cache_control: axum::http::HeaderValue,
     records: Vec<MatchLogRecord>,
 }
 
@@ -69,7 +71,13 @@ impl ResponseCache {
         self.entries.get(key).await
     }
 
-    pub(crate) async fn insert(&self, key: [u8; 32], body: String, capture: &MatchLogCapture) {
+    pub(crate) async fn insert(
+        &self,
+        key: [u8; 32],
+        body: String,
+        cache_control: axum::http::HeaderValue,
+        capture: &MatchLogCapture,
+    ) {
         // A replay's log points at these records' results instead of copying them.
         let records = capture
             .0
@@ -82,7 +90,14 @@ impl ResponseCache {
             })
             .collect();
         self.entries
-            .insert(key, Arc::new(Replay { body, records }))
+            .insert(
+                key,
+                Arc::new(Replay {
+                    body,
+                    cache_control,
+                    records,
+                }),
+            )
             .await;
     }
 }
@@ -90,21 +105,7 @@ impl ResponseCache {
 /// Whether the chosen operation of `document` (parsed once per text, `parsed.rs`) is a query
 /// of replayable root fields only.
 pub(crate) fn is_replayable(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let operation = match operation_name {
-        Some(name) => document
-            .operations
-            .iter()
-            .find(|(operation_name, _)| operation_name.is_some_and(|found| found.as_str() == name))
-            .map(|(_, operation)| operation),
-        None => {
-            let mut operations = document.operations.iter();
-            match (operations.next(), operations.next()) {
-                (Some((_, operation)), None) => Some(operation),
-                _ => None,
-            }
-        }
-    };
-    let Some(operation) = operation else {
+    let Some(operation) = crate::cache_control::selected_operation(document, operation_name) else {
         return false;
     };
     operation.node.ty == OperationType::Query

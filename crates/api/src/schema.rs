@@ -4,7 +4,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, EmptySubscription, ID, Object, Result, SDLExportOptions, Schema};
+use async_graphql::{
+    Context, EmptySubscription, ID, MergedObject, Object, ObjectType, Result, SDLExportOptions,
+    Schema,
+};
 use carematch_domain as domain;
 use carematch_domain::limits::{MAX_CARE_TYPES, MAX_SYMPTOMS, MAX_WARNING_SIGNS};
 use carematch_search::ProviderIndex;
@@ -21,7 +24,50 @@ use crate::types::{
 };
 use crate::{ApiError, AppState};
 
-pub type CarematchSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// The schema as served: the providers subgraph alone, or with the `CareListing`
+/// `@interfaceObject` (`ApiOptions::care_listing_interface_object`). Two Rust schema types,
+/// because async-graphql publishes every type its resolvers name: an interface object that is
+/// off must be absent from the SDL, or the subgraph composes only beside a subgraph that owns
+/// `interface CareListing` (composition's INTERFACE_OBJECT_USAGE_ERROR otherwise).
+#[derive(Clone)]
+pub enum CarematchSchema {
+    Providers(Schema<Query, MutationRoot, EmptySubscription>),
+    WithCareListings(Schema<QueryWithCareListings, MutationRoot, EmptySubscription>),
+}
+
+impl CarematchSchema {
+    pub async fn execute(
+        &self,
+        request: impl Into<async_graphql::Request>,
+    ) -> async_graphql::Response {
+        match self {
+            Self::Providers(schema) => schema.execute(request).await,
+            Self::WithCareListings(schema) => schema.execute(request).await,
+        }
+    }
+
+    /// The subgraph SDL this schema publishes in `_service { sdl }`.
+    pub fn federation_sdl(&self) -> String {
+        let options = SDLExportOptions::new().federation().compose_directive();
+        match self {
+            Self::Providers(schema) => schema.sdl_with_options(options),
+            Self::WithCareListings(schema) => schema.sdl_with_options(options),
+        }
+    }
+}
+
+// The `Query` root of the providers subgraph. Named `Query` (and the mutations' root
+// `Mutation`): the federation SDL has no `schema { }` block, so composition finds the roots by
+// these names only. `//` comments: a doc comment here would be published as the type's
+// description.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(QueryRoot);
+
+// The `Query` root with the `CareListing` interface object's entity resolver.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryWithCareListings(QueryRoot, CareListingEntities);
 
 /// Says where a ranked list came from: `miss`, `local` (this replica's cache) or `shared`
 /// (redis, computed by another replica).
@@ -128,11 +174,12 @@ impl Loader<domain::Npi> for ProviderByNpiLoader {
     }
 }
 
+/// The root fields and `Provider` entity resolvers, merged into [`Query`] or
+/// [`QueryWithCareListings`]; its own name never reaches the SDL.
+#[derive(Default)]
 pub struct QueryRoot;
 
-// Named `Query` and `Mutation`: the federation SDL has no `schema { }` block, so composition
-// finds the roots by these names only.
-#[Object(name = "Query")]
+#[Object(name = "QueryFields")]
 impl QueryRoot {
     /// Ranked providers for one mother's needs, with the care plan behind them. The ranked
     /// list (at most 200) is cut into pages by `first` (1 to 50) and `after` (a cursor from
@@ -408,7 +455,15 @@ impl QueryRoot {
             .map_err(|error| ApiError::internal_message(&error))?;
         Ok(provider.map(|provider| Provider(Arc::new(provider))))
     }
+}
 
+/// The entity resolver of the `CareListing` interface object, in the schema only when it is
+/// switched on.
+#[derive(Default)]
+pub struct CareListingEntities;
+
+#[Object(name = "CareListingEntities")]
+impl CareListingEntities {
     /// Federation: resolves `CareListing` references (an interface entity owned by the
     /// bookings subgraph; carematch contributes fields to every listing as an
     /// `@interfaceObject`). A listing shares its provider's id; an id that is no provider here
@@ -545,8 +600,9 @@ fn check_len(len: usize, field: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).enable_federation()
+fn schema_builder<Q: ObjectType + Default + 'static>()
+-> async_graphql::SchemaBuilder<Q, MutationRoot, EmptySubscription> {
+    Schema::build(Q::default(), MutationRoot, EmptySubscription).enable_federation()
 }
 
 /// The schema with its shared state, default limits and switches.
@@ -558,26 +614,40 @@ pub fn build_schema(state: AppState) -> CarematchSchema {
 /// complexity, directives per field), the parse-time guard for the rest, tracing, and
 /// introspection.
 pub fn build_schema_with(state: AppState, options: &crate::ApiOptions) -> CarematchSchema {
-    let builder = configured_builder(state, options)
-        .extension(crate::limits::RequestGuard::new(
-            options.limits.clone(),
-            options.introspection,
-        ))
-        .extension(crate::ftv1::FederatedTracing);
-    finish(builder, options)
+    fn guarded<Q: ObjectType + Default + 'static>(
+        state: AppState,
+        options: &crate::ApiOptions,
+    ) -> Schema<Q, MutationRoot, EmptySubscription> {
+        let builder = configured_builder(state, options)
+            .extension(crate::limits::RequestGuard::new(
+                options.limits.clone(),
+                options.introspection,
+            ))
+            .extension(crate::ftv1::FederatedTracing);
+        finish(builder, options)
+    }
+    if options.care_listing_interface_object {
+        CarematchSchema::WithCareListings(guarded(state, options))
+    } else {
+        CarematchSchema::Providers(guarded(state, options))
+    }
 }
 
 /// The same schema without extensions, for documents the guard's checks already passed
 /// (`parsed::ParsedDocument::plain`): async-graphql then resolves fields on its fast path.
 /// Its errors carry no codes; the HTTP layer runs such a request again on the guarded schema.
 pub(crate) fn build_plain_schema(state: AppState, options: &crate::ApiOptions) -> CarematchSchema {
-    finish(configured_builder(state, options), options)
+    if options.care_listing_interface_object {
+        CarematchSchema::WithCareListings(finish(configured_builder(state, options), options))
+    } else {
+        CarematchSchema::Providers(finish(configured_builder(state, options), options))
+    }
 }
 
-fn configured_builder(
+fn configured_builder<Q: ObjectType + Default + 'static>(
     state: AppState,
     options: &crate::ApiOptions,
-) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+) -> async_graphql::SchemaBuilder<Q, MutationRoot, EmptySubscription> {
     let limits = &options.limits;
     let npi_loader = ProviderByNpiLoader::data_loader(state.directory.store.clone());
     schema_builder()
@@ -588,10 +658,10 @@ fn configured_builder(
         .limit_directives(limits.max_directives_per_field)
 }
 
-fn finish(
-    builder: async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>,
+fn finish<Q: ObjectType + 'static>(
+    builder: async_graphql::SchemaBuilder<Q, MutationRoot, EmptySubscription>,
     options: &crate::ApiOptions,
-) -> CarematchSchema {
+) -> Schema<Q, MutationRoot, EmptySubscription> {
     if options.introspection {
         builder.finish()
     } else {
@@ -604,17 +674,27 @@ fn finish(
 }
 
 /// The whole schema's SDL, federation's `_entities` and `_service` included (for the
-/// variable rule, `variables`).
+/// variable rule, `variables`). The input types are the same with or without the interface
+/// object.
 pub(crate) fn full_sdl() -> String {
-    schema_builder().finish().sdl()
+    schema_builder::<Query>().finish().sdl()
 }
 
-/// The subgraph SDL as published in `schema.graphql` (federation v2 directives included).
-/// Needs no state: the SDL depends on the code alone.
+/// The subgraph SDL as published in `schema.graphql`: the providers subgraph alone, with the
+/// federation v2 directives. Needs no state: the SDL depends on the code alone.
 pub fn sdl() -> String {
-    schema_builder()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().federation().compose_directive())
+    sdl_of(false)
+}
+
+/// The subgraph SDL of the schema with the `CareListing` interface object switched on
+/// (`care_listing_interface_object`) or off.
+pub fn sdl_of(care_listing_interface_object: bool) -> String {
+    let schema = if care_listing_interface_object {
+        CarematchSchema::WithCareListings(schema_builder().finish())
+    } else {
+        CarematchSchema::Providers(schema_builder().finish())
+    };
+    schema.federation_sdl()
 }
 
 #[cfg(test)]
@@ -663,17 +743,19 @@ mod tests {
         store
     }
 
-    const ENTITIES: &str = "query ($r: [_Any!]!) { _entities(representations: $r) { \
+    const PROVIDER_ENTITIES: &str = "query ($r: [_Any!]!) { _entities(representations: $r) { ... on Provider { id npi name } } }";
+    const LISTING_ENTITIES: &str = "query ($r: [_Any!]!) { _entities(representations: $r) { \
         ... on Provider { id npi name } \
         ... on CareListing { id provider { id name } } } }";
 
     async fn entities(
-        schema: &Schema<QueryRoot, MutationRoot, EmptySubscription>,
+        schema: &CarematchSchema,
+        query: &str,
         request_data: impl FnOnce(Request) -> Request,
         representations: serde_json::Value,
     ) -> async_graphql::Response {
         let request =
-            Request::new(ENTITIES).variables(Variables::from_json(json!({ "r": representations })));
+            Request::new(query).variables(Variables::from_json(json!({ "r": representations })));
         schema.execute(request_data(request)).await
     }
 
@@ -687,10 +769,11 @@ mod tests {
         let store = store_with(&providers).await;
         let reads = Arc::new(AtomicU64::new(0));
         let loader = ProviderByNpiLoader::counting(store, Arc::clone(&reads));
-        let schema = schema_builder().data(loader).finish();
+        let schema = CarematchSchema::Providers(schema_builder().data(loader).finish());
 
         let response = entities(
             &schema,
+            PROVIDER_ENTITIES,
             |request| request,
             json!([
                 { "__typename": "Provider", "npi": NPIS[2] },
@@ -728,6 +811,7 @@ mod tests {
         // A second request reads again: nothing is cached between requests.
         let response = entities(
             &schema,
+            PROVIDER_ENTITIES,
             |request| request,
             json!([{ "__typename": "Provider", "npi": NPIS[1] }]),
         )
@@ -741,11 +825,12 @@ mod tests {
         let providers = [provider(1, None), provider(2, Some(NPIS[0]))];
         let index = Arc::new(ProviderIndex::in_ram().unwrap());
         index.upsert_many(&providers, 1).unwrap();
-        let schema = schema_builder().finish();
+        let schema = CarematchSchema::WithCareListings(schema_builder().finish());
         let unknown = uuid::Uuid::from_u128(99).to_string();
 
         let response = entities(
             &schema,
+            LISTING_ENTITIES,
             |request| request.data(ProviderLoader::data_loader(Arc::clone(&index))),
             json!([
                 { "__typename": "CareListing", "id": providers[1].id.to_string() },
@@ -767,12 +852,31 @@ mod tests {
     }
 
     #[test]
-    fn the_sdl_declares_care_listing_an_interface_object_keyed_by_id() {
-        let sdl = sdl();
+    fn the_published_sdl_has_no_care_listing_and_the_switched_on_one_declares_it_an_interface_object()
+     {
+        let published = sdl();
+        assert!(!published.contains("CareListing"), "{published}");
+        let switched_on = sdl_of(true);
         assert!(
-            sdl.contains("type CareListing @key(fields: \"id\") @interfaceObject"),
-            "{sdl}"
+            switched_on.contains("type CareListing @key(fields: \"id\") @interfaceObject"),
+            "{switched_on}"
         );
-        assert!(sdl.contains("\"@interfaceObject\""), "imported in @link");
+        assert!(
+            switched_on.contains("\"@interfaceObject\""),
+            "imported in @link"
+        );
+        // Everything else is the same: the interface object only adds.
+        let without_listing: String = switched_on
+            .split("\n\n")
+            .filter(|block| !block.contains("CareListing"))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        assert_eq!(without_listing, published);
+        // A listing's provider is nullable: a listing whose provider carematch does not know
+        // loses that field only, not the list it is in.
+        assert!(
+            switched_on.contains("\tprovider: Provider\n"),
+            "{switched_on}"
+        );
     }
 }

@@ -151,9 +151,11 @@ impl CareListing {
     async fn id(&self) -> &ID {
         &self.id
     }
-    /// The provider this listing books, with everything carematch knows about them.
-    async fn provider(&self) -> &Provider {
-        &self.provider
+    /// The provider this listing books, with everything carematch knows about them. Nullable
+    /// so that a listing whose provider is unknown here loses this field only: non-null, the
+    /// router would null the listing and every list it is in.
+    async fn provider(&self) -> Option<&Provider> {
+        Some(&self.provider)
     }
 }
 

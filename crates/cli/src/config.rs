@@ -54,6 +54,10 @@ pub struct Settings {
     /// Answer introspection and suggest field names in errors; off in production.
     /// `_service { sdl }` (federation) is answered either way.
     pub introspection: bool,
+    /// Publish `CareListing @interfaceObject` (the provider behind every listing of a bookings
+    /// subgraph). Off by default: switched on, the subgraph composes only beside a subgraph that
+    /// owns `interface CareListing @key(fields: "id")`.
+    pub care_listing_interface_object: bool,
     /// Browser origins allowed to call `/graphql` (CORS); `*` allows any; empty sends no
     /// CORS headers. In the environment: `CAREMATCH_CORS_ALLOWED_ORIGINS='[https://a, https://b]'`.
     pub cors_allowed_origins: Vec<String>,
@@ -142,6 +146,7 @@ impl Default for Settings {
             log_filter: "info".into(),
             playground: true,
             introspection: true,
+            care_listing_interface_object: false,
             cors_allowed_origins: vec![
                 "http://localhost:3000".into(),
                 "http://localhost:5173".into(),
@@ -478,6 +483,7 @@ impl Config {
             "log_filter": settings.log_filter,
             "playground": settings.playground,
             "introspection": settings.introspection,
+            "care_listing_interface_object": settings.care_listing_interface_object,
             "cors_allowed_origins": settings.cors_allowed_origins,
             "router_secret": settings.router_secret.as_ref().map(|_| "[redacted]"),
             "max_query_depth": settings.max_query_depth,

@@ -70,8 +70,14 @@ enum Command {
     },
     /// Export every provider to a JSON Lines file in the import format.
     Export { file: PathBuf },
-    /// Print the GraphQL schema (the subgraph SDL).
-    Schema,
+    /// Print the GraphQL schema (the subgraph SDL). `schema.graphql` is this output without
+    /// flags; the configuration is not read.
+    Schema {
+        /// Print the SDL a server with `care_listing_interface_object` on publishes: with
+        /// `CareListing @interfaceObject`.
+        #[arg(long)]
+        care_listing_interface_object: bool,
+    },
     /// Match logs for analysts: export them, or delete the ones past retention.
     Logs {
         #[command(subcommand)]
@@ -121,8 +127,11 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Command::Schema = cli.command {
-        print!("{}", serve::schema_sdl());
+    if let Command::Schema {
+        care_listing_interface_object,
+    } = cli.command
+    {
+        print!("{}", serve::schema_sdl(care_listing_interface_object));
         return Ok(ExitCode::SUCCESS);
     }
     let config = Config::load(cli.config.as_deref())?;
@@ -238,7 +247,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 source: None,
                 file: None,
             } => anyhow::bail!("import needs a FILE.jsonl, or `nppes FILE` or `fhir FILE`"),
-            Command::Schema | Command::Token { .. } | Command::Healthcheck { .. } => {
+            Command::Schema { .. } | Command::Token { .. } | Command::Healthcheck { .. } => {
                 unreachable!("handled before the runtime starts")
             }
         }

@@ -100,11 +100,13 @@ pub fn api_options(config: &Config) -> ApiOptions {
         redis: None,
         response_cache_ttl: Duration::from_secs(settings.cache_ttl_seconds),
         response_cache_bytes: settings.cache_capacity_mb.saturating_mul(1024 * 1024),
+        care_listing_interface_object: settings.care_listing_interface_object,
     }
 }
 
-pub fn schema_sdl() -> String {
-    carematch_api::sdl()
+/// The subgraph SDL: the providers subgraph alone, or with the `CareListing` interface object.
+pub fn schema_sdl(care_listing_interface_object: bool) -> String {
+    carematch_api::sdl_of(care_listing_interface_object)
 }
 
 /// A server that is bound: the application as a function of configuration, listener and

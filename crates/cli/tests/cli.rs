@@ -220,6 +220,20 @@ fn schema_prints_the_federated_sdl() {
     assert!(sdl.contains("recommendCare"), "{sdl}");
     assert!(sdl.contains("@link"), "{sdl}");
     assert!(sdl.contains("@key(fields: \"id\")"), "{sdl}");
+    // The providers subgraph alone composes with any subgraph: no interface object.
+    assert!(!sdl.contains("CareListing"), "{sdl}");
+}
+
+#[test]
+fn schema_with_the_care_listing_flag_prints_the_interface_object_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = carematch(dir.path(), &["schema", "--care-listing-interface-object"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let sdl = text(&output.stdout);
+    assert!(
+        sdl.contains("type CareListing @key(fields: \"id\") @interfaceObject"),
+        "{sdl}"
+    );
 }
 
 /// One logged match of `week` with no results (the export's columns are not under test here).
