@@ -138,13 +138,32 @@ pub fn credential_key(name: &str) -> String {
         .collect()
 }
 
+/// Whether two names are one credential by [`credential_key`], without allocating: a summary
+/// is made for every provider on every index build and reopen.
+fn same_credential(first: &str, second: &str) -> bool {
+    let mut first = first
+        .chars()
+        .filter(|character| character.is_alphanumeric())
+        .flat_map(char::to_uppercase);
+    let mut second = second
+        .chars()
+        .filter(|character| character.is_alphanumeric())
+        .flat_map(char::to_uppercase);
+    loop {
+        match (first.next(), second.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
 /// What the care guide knows of a credential by its name: the row of its table, or a
 /// maternity massage certificate recognised by its words.
 pub fn known_credential(name: &str) -> Option<(CareType, CertificationScope, bool)> {
-    let key = credential_key(name);
     if let Some(row) = KNOWN_CREDENTIALS
         .iter()
-        .find(|row| row.names.iter().any(|known| credential_key(known) == key))
+        .find(|row| row.names.iter().any(|known| same_credential(known, name)))
     {
         return Some((row.care_type, row.scope, row.strongest));
     }
@@ -171,16 +190,13 @@ pub struct CountedCredential {
     pub strongest: bool,
 }
 
-/// How `certification` counts for `care_type` of a provider that gives `provider_care_types`,
-/// or `None` when it belongs to another care type (care-guide.md section 4, 2nd edition): a
-/// name the table knows belongs to its row (with the row's scope); another name to the care
-/// type its record names; without one, only to a provider that gives a single care type.
-pub fn counts_for(
+/// The care type `certification` counts for among a provider's care types, and how, or
+/// `None` when it counts for none of them (the rule of [`counts_for`], computed once).
+pub fn belongs_to(
     certification: &Certification,
-    care_type: CareType,
     provider_care_types: &[CareType],
-) -> Option<CountedCredential> {
-    let (belongs_to, scope, strongest) = match known_credential(&certification.name) {
+) -> Option<(CareType, CountedCredential)> {
+    let (care_type, scope, strongest) = match known_credential(&certification.name) {
         Some(known) => known,
         None => match certification.care_type {
             Some(named) => (named, certification.scope, false),
@@ -190,11 +206,28 @@ pub fn counts_for(
             },
         },
     };
-    (belongs_to == care_type).then_some(CountedCredential {
-        scope,
-        verified: certification.verified,
-        strongest,
-    })
+    Some((
+        care_type,
+        CountedCredential {
+            scope,
+            verified: certification.verified,
+            strongest,
+        },
+    ))
+}
+
+/// How `certification` counts for `care_type` of a provider that gives `provider_care_types`,
+/// or `None` when it belongs to another care type (care-guide.md section 4, 2nd edition): a
+/// name the table knows belongs to its row (with the row's scope); another name to the care
+/// type its record names; without one, only to a provider that gives a single care type.
+pub fn counts_for(
+    certification: &Certification,
+    care_type: CareType,
+    provider_care_types: &[CareType],
+) -> Option<CountedCredential> {
+    belongs_to(certification, provider_care_types)
+        .filter(|(belongs, _)| *belongs == care_type)
+        .map(|(_, counted)| counted)
 }
 
 #[cfg(test)]
@@ -235,6 +268,11 @@ mod tests {
             Some((PostnatalMassage, General, false))
         );
         assert_eq!(known_credential("Reiki Master"), None);
+        assert_eq!(
+            known_credential("CAPP"),
+            None,
+            "a prefix is not the credential"
+        );
     }
 
     #[test]

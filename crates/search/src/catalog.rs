@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use carematch_domain::credentials::counts_for;
+use carematch_domain::credentials::belongs_to;
 use carematch_domain::payment::{contract_covers, referral_applies};
 use carematch_domain::{
     CareMode, CareType, CertificationScope, GeoPoint, Language, Provider, ProviderId, Region,
@@ -59,21 +59,25 @@ impl CertificationLevel {
         Self::StrongestCredentialVerified,
     ];
 
-    /// The level `provider` reaches for `care_type`, from the credentials that count for it.
-    pub fn for_care_type(provider: &Provider, care_type: CareType) -> Self {
-        provider
-            .certifications
-            .iter()
-            .filter_map(|certification| counts_for(certification, care_type, &provider.care_types))
-            .map(|counted| match (counted.scope, counted.verified) {
+    /// The level `provider` reaches for each care type (index `CareType as usize`), from the
+    /// credentials that count for it; each credential's care type is found once.
+    pub fn per_care_type(provider: &Provider) -> [Self; CareType::ALL.len()] {
+        let mut levels = [Self::None; CareType::ALL.len()];
+        for certification in &provider.certifications {
+            let Some((care_type, counted)) = belongs_to(certification, &provider.care_types) else {
+                continue;
+            };
+            let level = match (counted.scope, counted.verified) {
                 (_, true) if counted.strongest => Self::StrongestCredentialVerified,
                 (CertificationScope::Perinatal, true) => Self::PerinatalVerified,
                 (CertificationScope::Perinatal, false) => Self::PerinatalSelfReported,
                 (CertificationScope::General, true) => Self::GeneralVerified,
                 (CertificationScope::General, false) => Self::GeneralSelfReported,
-            })
-            .max()
-            .unwrap_or(Self::None)
+            };
+            let slot = &mut levels[care_type as usize];
+            *slot = (*slot).max(level);
+        }
+        levels
     }
 }
 
@@ -763,9 +767,7 @@ impl Catalog {
             accepts_fsa_hsa: provider.accepts_fsa_hsa,
             provides_superbill: provider.provides_superbill,
             requires_referral: provider.requires_referral,
-            certification: std::array::from_fn(|position| {
-                CertificationLevel::for_care_type(provider, CareType::ALL[position])
-            }),
+            certification: CertificationLevel::per_care_type(provider),
             languages,
             network,
             locations: provider
