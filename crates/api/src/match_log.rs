@@ -325,9 +325,12 @@ struct Shared {
     /// Records the database refused (a constraint, a value it cannot store): set aside,
     /// one by one, so the rest of their batch is written.
     set_aside: AtomicU64,
-    /// True while the last insert attempt failed and was not a refused record: the
-    /// database cannot be written (full disk, lock held, down). Readiness reports it.
+    /// True while inserts have failed twice or more in a row for a reason other than a
+    /// refused record: the database cannot be written (full disk, lock held, down).
+    /// Readiness reports it.
     writes_failing: AtomicBool,
+    /// Insert attempts failed since the last one that landed, across concurrent batches.
+    failures_in_a_row: AtomicU64,
     /// Records committed.
     written: AtomicU64,
     /// Insert transactions committed.
@@ -394,6 +397,7 @@ impl MatchLogWriter {
             dropped: AtomicU64::new(0),
             set_aside: AtomicU64::new(0),
             writes_failing: AtomicBool::new(false),
+            failures_in_a_row: AtomicU64::new(0),
             written: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             failed_attempts: AtomicU64::new(0),
@@ -511,8 +515,8 @@ impl MatchLogWriter {
         self.shared.set_aside.load(Ordering::Relaxed)
     }
 
-    /// True while the last insert failed for a reason other than a refused record: the
-    /// database cannot be written now. Cleared by the next insert that lands.
+    /// True while inserts have failed twice or more in a row for a reason other than a refused
+    /// record: the database cannot be written now. Cleared by the next insert that lands.
     pub fn writes_failing(&self) -> bool {
         self.shared.writes_failing.load(Ordering::Relaxed)
     }
@@ -767,6 +771,7 @@ async fn write_with_retry(
                 shared
                     .written
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                shared.failures_in_a_row.store(0, Ordering::Relaxed);
                 if shared.writes_failing.swap(false, Ordering::Relaxed) || attempt > 1 {
                     tracing::info!(
                         records = batch.len(),
@@ -780,7 +785,13 @@ async fn write_with_retry(
             Err(error) if error.is_refused_data() => return Err(error),
             Err(error) => {
                 shared.failed_attempts.fetch_add(1, Ordering::Relaxed);
-                shared.writes_failing.store(true, Ordering::Relaxed);
+                // One failed attempt is not yet "cannot be written": a PostgreSQL restart cuts
+                // every pooled connection, the retry reconnects, and every replica reporting
+                // unready at once for that would leave the router with none.
+                let in_a_row = shared.failures_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+                if in_a_row >= 2 {
+                    shared.writes_failing.store(true, Ordering::Relaxed);
+                }
                 let error_chain = error_chain(&error);
                 if error.is_transient() {
                     tracing::warn!(error = %error_chain, records = batch.len(), attempt, retry_in_ms = backoff.as_millis() as u64, "match logs not written: database unavailable, retrying");
