@@ -914,35 +914,10 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn record(n: u128) -> MatchLogRecord {
-        MatchLogRecord {
-            id: Uuid::from_u128(n),
-            week_start: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-            state: Some("OR".into()),
-            postal_prefix: Some("972".into()),
-            radius_km: 25.0,
-            care_types_recommended: Vec::new(),
-            care_types_requested: Vec::new(),
-            symptoms: Vec::new(),
-            warning_signs: Vec::new(),
-            birth_type: None,
-            weeks_postpartum_bucket: None,
-            payer: None,
-            has_fsa_or_hsa: false,
-            has_referral: false,
-            languages: Vec::new(),
-            modes: Vec::new(),
-            text_given: false,
-            result_count: 0,
-            results_within_radius: 0,
-            radius_widened: false,
-            cache_hit: false,
-            latency_ms: 1.0,
-            client_name: None,
-            client_version: None,
-            operation: "matchProviders".into(),
-            replay_of: None,
-            results: Vec::new(),
-        }
+        MatchLogRecord::example(
+            Uuid::from_u128(n),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        )
     }
 
     async fn memory_store() -> Store {

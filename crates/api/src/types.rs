@@ -187,19 +187,9 @@ impl Provider {
                 issuer: certification.issuer.clone(),
                 scope: certification.scope.into(),
                 verified: certification.verified,
-                care_type: self
-                    .0
-                    .care_types
-                    .iter()
-                    .copied()
-                    .find(|care_type| {
-                        domain::credentials::counts_for(
-                            certification,
-                            *care_type,
-                            &self.0.care_types,
-                        )
-                        .is_some()
-                    })
+                care_type: domain::credentials::belongs_to(certification, &self.0.care_types)
+                    .map(|(care_type, _)| care_type)
+                    .filter(|care_type| self.0.care_types.contains(care_type))
                     .map(Into::into),
             })
             .collect()

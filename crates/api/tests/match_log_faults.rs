@@ -21,33 +21,10 @@ use uuid::Uuid;
 
 fn record(id: Uuid) -> MatchLogRecord {
     MatchLogRecord {
-        id,
-        week_start: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
-        state: Some("OR".into()),
-        postal_prefix: Some("972".into()),
-        radius_km: 25.0,
-        care_types_recommended: Vec::new(),
-        care_types_requested: Vec::new(),
-        symptoms: Vec::new(),
-        warning_signs: Vec::new(),
-        birth_type: None,
-        weeks_postpartum_bucket: None,
         payer: Some("Aetna".into()),
-        has_fsa_or_hsa: false,
-        has_referral: false,
         languages: vec!["spanish".into()],
-        modes: Vec::new(),
-        text_given: false,
-        result_count: 0,
-        results_within_radius: 0,
-        radius_widened: false,
-        cache_hit: false,
-        latency_ms: 1.0,
         client_name: Some("faults".into()),
-        client_version: None,
-        operation: "matchProviders".into(),
-        replay_of: None,
-        results: Vec::new(),
+        ..MatchLogRecord::example(id, NaiveDate::from_ymd_opt(2026, 11, 23).unwrap())
     }
 }
 

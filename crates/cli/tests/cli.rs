@@ -238,35 +238,7 @@ fn schema_with_the_care_listing_flag_prints_the_interface_object_variant() {
 
 /// One logged match of `week` with no results (the export's columns are not under test here).
 fn match_log_of_week(id: u128, week: chrono::NaiveDate) -> carematch_store::MatchLogRecord {
-    carematch_store::MatchLogRecord {
-        id: uuid::Uuid::from_u128(id),
-        week_start: week,
-        state: Some("OR".into()),
-        postal_prefix: Some("972".into()),
-        radius_km: 25.0,
-        care_types_recommended: Vec::new(),
-        care_types_requested: Vec::new(),
-        symptoms: Vec::new(),
-        warning_signs: Vec::new(),
-        birth_type: None,
-        weeks_postpartum_bucket: None,
-        payer: None,
-        has_fsa_or_hsa: false,
-        has_referral: false,
-        languages: Vec::new(),
-        modes: Vec::new(),
-        text_given: false,
-        result_count: 0,
-        results_within_radius: 0,
-        radius_widened: false,
-        cache_hit: false,
-        latency_ms: 1.0,
-        client_name: None,
-        client_version: None,
-        operation: "matchProviders".into(),
-        replay_of: None,
-        results: Vec::new(),
-    }
+    carematch_store::MatchLogRecord::example(uuid::Uuid::from_u128(id), week)
 }
 
 #[tokio::test]

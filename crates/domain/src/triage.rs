@@ -330,12 +330,15 @@ pub const CAUTION_RULES: &[CautionRule] = &[
         care_type: PostnatalMassage,
         kind: CautionKind::WarningSign,
         applies: |input| {
-            let signs = input.effective_warning_signs();
-            if signs.contains(&WarningSign::LegPainOrSwelling) {
+            // Her words only ever add THOUGHTS_OF_HARM, so the signs she chose say which.
+            if input
+                .warning_signs
+                .contains(&WarningSign::LegPainOrSwelling)
+            {
                 Some(
                     "A red, swollen, warm leg can be a blood clot, and massage must wait until one is ruled out.",
                 )
-            } else if !signs.is_empty() {
+            } else if input.has_warning_sign() {
                 Some("Massage waits until your provider has seen you about the warning sign.")
             } else {
                 None
@@ -429,10 +432,13 @@ pub const CAUTION_RULES: &[CautionRule] = &[
         care_type: PelvicFloorPhysicalTherapy,
         kind: CautionKind::Usefulness,
         applies: |input| {
-            let signs = input.effective_warning_signs();
-            if signs.iter().any(|sign| BLOOD_CLOT_SIGNS.contains(sign)) {
+            if input
+                .warning_signs
+                .iter()
+                .any(|sign| BLOOD_CLOT_SIGNS.contains(sign))
+            {
                 Some("Exercise waits until a blood clot has been ruled out.")
-            } else if !signs.is_empty() {
+            } else if input.has_warning_sign() {
                 Some("Exercise waits until your provider has seen you about the warning sign.")
             } else {
                 None

@@ -238,13 +238,9 @@ pub struct PhysicalData {
 
 type SpatialEntry = GeomWithData<SpherePoint, PhysicalData>;
 
-/// The R*-tree entries of a provider's locations, for one of its care types.
-fn spatial_entries(
-    slot: ProviderSlot,
-    summary: &ProviderSummary,
-    care_type: CareType,
-) -> Vec<SpatialEntry> {
-    let entry = CompactEntry::of(slot, summary, care_type);
+/// The R*-tree entries of a provider's locations, each carrying `entry` (the provider's
+/// compact entry for one of its care types).
+fn spatial_entries(entry: CompactEntry, summary: &ProviderSummary) -> Vec<SpatialEntry> {
     summary
         .locations
         .iter()
@@ -823,8 +819,8 @@ impl Catalog {
         };
         self.slot_by_id.remove(&summary.id);
         for care_type in summary.care_types.iter() {
-            let entries = spatial_entries(slot, &summary, care_type);
             let compact = CompactEntry::of(slot, &summary, care_type);
+            let entries = spatial_entries(compact, &summary);
             let group = compact.pool_group().position();
             let tree = &mut self.physical[care_type as usize][group];
             for entry in &entries {
@@ -851,12 +847,12 @@ impl Catalog {
             let modes = summary.modes_for(care_type);
             let physical = PHYSICAL_MODES.iter().any(|mode| modes.contains(*mode));
             let remote = REMOTE_MODES.iter().any(|mode| modes.contains(*mode));
+            let entry = CompactEntry::of(slot, summary, care_type);
             let entries = if physical && to_trees {
-                spatial_entries(slot, summary, care_type)
+                spatial_entries(entry, summary)
             } else {
                 Vec::new()
             };
-            let entry = CompactEntry::of(slot, summary, care_type);
             let group = entry.pool_group().position();
             for spatial in &entries {
                 self.physical[care_type as usize][group].insert(*spatial);
@@ -1332,7 +1328,7 @@ impl EntriesByTree {
             if !PHYSICAL_MODES.iter().any(|mode| modes.contains(*mode)) {
                 continue;
             }
-            let entries = spatial_entries(slot, summary, care_type);
+            let entries = spatial_entries(CompactEntry::of(slot, summary, care_type), summary);
             let Some(group) = entries
                 .first()
                 .map(|entry| entry.data.entry.pool_group().position())

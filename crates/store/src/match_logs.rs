@@ -80,6 +80,42 @@ pub struct MatchLogRecord {
     pub results: Vec<MatchLogResultRecord>,
 }
 
+impl MatchLogRecord {
+    /// A `matchProviders` record in Oregon (postal prefix 972, 25 km) with every optional
+    /// field empty and nothing found: the base tests and tools change what they need of.
+    pub fn example(id: Uuid, week_start: NaiveDate) -> Self {
+        Self {
+            id,
+            week_start,
+            state: Some("OR".into()),
+            postal_prefix: Some("972".into()),
+            radius_km: 25.0,
+            care_types_recommended: Vec::new(),
+            care_types_requested: Vec::new(),
+            symptoms: Vec::new(),
+            warning_signs: Vec::new(),
+            birth_type: None,
+            weeks_postpartum_bucket: None,
+            payer: None,
+            has_fsa_or_hsa: false,
+            has_referral: false,
+            languages: Vec::new(),
+            modes: Vec::new(),
+            text_given: false,
+            result_count: 0,
+            results_within_radius: 0,
+            radius_widened: false,
+            cache_hit: false,
+            latency_ms: 1.0,
+            client_name: None,
+            client_version: None,
+            operation: "matchProviders".into(),
+            replay_of: None,
+            results: Vec::new(),
+        }
+    }
+}
+
 /// One ranked result of a logged match, with its component scores.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchLogResultRecord {
