@@ -70,10 +70,10 @@ impl ApiError {
     }
 }
 
-impl From<crate::auth::AuthError> for ApiError {
-    fn from(error: crate::auth::AuthError) -> Self {
+impl From<carematch_service::AuthError> for ApiError {
+    fn from(error: carematch_service::AuthError) -> Self {
         match error {
-            crate::auth::AuthError::NotAdmin => ApiError::Forbidden(error.to_string()),
+            carematch_service::AuthError::NotAdmin => ApiError::Forbidden(error.to_string()),
             _ => ApiError::Unauthenticated(error.to_string()),
         }
     }

@@ -30,10 +30,10 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tracing::Instrument;
 
 use crate::apq::{PersistedQueryStore, resolve_persisted_query};
-use crate::health::Readiness;
 use crate::limits::{ApiLimits, ArrivedByGet, coded_error, codes, ensure_codes, error_code};
 use crate::metrics::{InFlight, OperationSlot};
 use crate::{AppState, CarematchSchema};
+use carematch_service::Readiness;
 
 /// The request id header, read from the client (or the router) and always answered.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -822,7 +822,7 @@ async fn execute_graphql(
         && let Some(replay) = state.responses.get(key).await
     {
         let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-        let client = crate::match_log::ClientInfo::from_headers(
+        let client = carematch_service::match_log::ClientInfo::from_headers(
             header_text("apollographql-client-name"),
             header_text("apollographql-client-version"),
         );
@@ -877,7 +877,7 @@ async fn execute_graphql(
     let public_cache_control = parsed.as_ref().map(|parsed| {
         crate::cache_control::for_answer(&parsed.document, request.operation_name.as_deref())
     });
-    let capture = crate::match_log::MatchLogCapture::default();
+    let capture = carematch_service::match_log::MatchLogCapture::default();
     // A traced request needs the tracing extension: only the guarded schema has it.
     let plain = parsed
         .as_ref()
@@ -1009,7 +1009,7 @@ fn with_request_data(
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
     let header_text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    let client = crate::match_log::ClientInfo::from_headers(
+    let client = carematch_service::match_log::ClientInfo::from_headers(
         header_text("apollographql-client-name"),
         header_text("apollographql-client-version"),
     );

@@ -5,32 +5,27 @@
 //! derives no GraphQL, so the published schema changes only when this crate says so.
 
 pub mod apq;
-pub mod auth;
-pub mod cache;
 mod cache_control;
-mod directory;
 mod error;
 pub mod ftv1;
-pub mod health;
 mod http;
 mod inputs;
 pub mod limits;
-pub mod match_log;
 mod matches;
 pub mod metrics;
 mod parsed;
 mod playground;
-pub mod propagation;
 mod replay;
 mod schema;
 mod server;
 mod types;
 mod variables;
 
-pub use auth::{AuthConfig, Authenticator, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, mint_admin_token};
-pub use directory::{CatchUp, Directory, DirectoryError};
+// Admin tokens are checked in the service layer; the binary mints them through this crate.
+pub use carematch_service::{
+    AuthConfig, Authenticator, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, mint_admin_token,
+};
 pub use error::ApiError;
-pub use health::{Readiness, RedisStatus};
 pub use http::{
     ApiOptions, ApplicationSlot, RouterSecret, current_request_id, router, service_router,
 };
@@ -40,20 +35,20 @@ pub use server::{ServeOptions, serve};
 
 use std::sync::Arc;
 
-use carematch_matching::Engine;
+use carematch_service::match_log::MatchLogWriter;
+use carematch_service::{MatchService, ProviderDirectory, Readiness};
 
-/// What request handlers share.
+/// The services request handlers call. Resolvers only map between these services' types and
+/// the contract's.
 #[derive(Clone)]
 pub struct AppState {
-    /// Provider writes and the local index.
-    pub directory: Directory,
-    /// Ranking over the same index.
-    pub engine: Arc<Engine>,
+    /// Provider writes, reads of this replica's index (entity lookups) and its catch-up.
+    pub directory: ProviderDirectory,
+    /// Match pages, care teams and outcomes, ranked over the directory's index.
+    pub matches: MatchService,
     pub authenticator: Authenticator,
-    /// De-identified match logs, queued for the background writer.
-    pub match_log: match_log::MatchLogWriter,
+    /// De-identified match logs: the response replay queues its records here.
+    pub match_log: MatchLogWriter,
     /// What `/readyz` answers; the cache and change propagation report redis and catch-up here.
     pub readiness: Arc<Readiness>,
-    /// Ranked lists by normalized request and index generation (redis-shared when configured).
-    pub match_cache: cache::MatchCache,
 }

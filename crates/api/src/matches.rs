@@ -6,6 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use carematch_domain as domain;
 use carematch_matching as matching;
+use carematch_service::{CareTeamPage, MatchPage};
 
 use crate::ApiError;
 use crate::inputs::InsuranceInput;
@@ -164,7 +165,7 @@ pub struct Match {
     pub beyond_radius: bool,
 }
 
-pub fn to_match(
+fn to_match(
     found: matching::ProviderMatch,
     provider: std::sync::Arc<domain::Provider>,
 ) -> Match {
@@ -264,6 +265,42 @@ pub struct MatchResult {
     pub explanation: Option<String>,
 }
 
+impl MatchResult {
+    /// The contract's answer for a page that starts at `start` of the ranked list of the
+    /// request whose fingerprint is `request_fingerprint` (the page's cursors carry it).
+    pub fn from_page(page: MatchPage, start: usize, request_fingerprint: u64) -> Self {
+        let edges: Vec<MatchEdge> = page
+            .matches
+            .into_iter()
+            .map(|shown| MatchEdge {
+                cursor: Cursor {
+                    fingerprint: request_fingerprint,
+                    rank: shown.found.rank as usize,
+                }
+                .encode(),
+                node: to_match(shown.found, shown.provider),
+            })
+            .collect();
+        let page_info = PageInfo {
+            has_next_page: start + edges.len() < page.total,
+            has_previous_page: start > 0,
+            start_cursor: edges.first().map(|edge| edge.cursor.clone()),
+            end_cursor: edges.last().map(|edge| edge.cursor.clone()),
+        };
+        let widened = page.search_area.widened;
+        MatchResult {
+            match_id: ID(page.match_id.to_string()),
+            plan: page.plan.into(),
+            total_count: i32::try_from(page.total).unwrap_or(i32::MAX),
+            edges,
+            page_info,
+            search_area: page.search_area.into(),
+            widened,
+            explanation: page.explanation,
+        }
+    }
+}
+
 /// Her care team.
 #[derive(SimpleObject)]
 pub struct CareTeam {
@@ -282,6 +319,27 @@ pub struct CareTeamMember {
     /// Null when no provider was found for this care type.
     #[graphql(name = "match")]
     pub member_match: Option<Match>,
+}
+
+impl From<CareTeamPage> for CareTeam {
+    fn from(team: CareTeamPage) -> Self {
+        CareTeam {
+            match_id: ID(team.match_id.to_string()),
+            plan: team.plan.into(),
+            members: team
+                .members
+                .into_iter()
+                .map(|member| CareTeamMember {
+                    care_type: member.care_type.into(),
+                    member_match: member
+                        .shown
+                        .map(|shown| to_match(shown.found, shown.provider)),
+                })
+                .collect(),
+            search_area: team.search_area.into(),
+            explanation: team.explanation,
+        }
+    }
 }
 
 /// An opaque page cursor: the request's fingerprint and a rank. A cursor only works with the

@@ -160,7 +160,7 @@ pub fn render(state: Option<&AppState>, ready: bool) -> String {
         } else {
             0.0
         });
-        let pool = state.directory.store.pool_status();
+        let pool = state.directory.pool_status();
         metrics::gauge!(DATABASE_POOL_CONNECTIONS).set(f64::from(pool.size));
         metrics::gauge!(DATABASE_POOL_IDLE).set(pool.idle as f64);
         metrics::gauge!(DATABASE_POOL_MAX).set(f64::from(pool.max_size));

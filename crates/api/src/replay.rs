@@ -15,7 +15,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection}
 use moka::future::Cache;
 use sha2::{Digest, Sha256};
 
-use crate::match_log::{ClientInfo, MatchLogCapture, MatchLogWriter};
+use carematch_service::match_log::{ClientInfo, MatchLogCapture, MatchLogWriter};
 use carematch_store::MatchLogRecord;
 
 /// Root fields whose answers depend only on the request and the index generation.
@@ -129,7 +129,7 @@ impl Replay {
             let mut record = original.clone();
             record.replay_of = Some(original.id);
             record.id = uuid::Uuid::new_v4();
-            record.week_start = crate::match_log::week_start(today);
+            record.week_start = carematch_service::match_log::week_start(today);
             record.cache_hit = true;
             record.latency_ms = latency.as_secs_f64() * 1_000.0;
             record.client_name.clone_from(&client.name);

@@ -11,14 +11,13 @@ use async_graphql::{
 use carematch_domain as domain;
 use carematch_domain::limits::{MAX_CARE_TYPES, MAX_SYMPTOMS, MAX_WARNING_SIGNS};
 use carematch_search::ProviderIndex;
-use carematch_store::StoreError;
+use carematch_service::match_log::{Caller, ClientInfo, MatchLogCapture};
+use carematch_service::{
+    Admin, DirectoryError, OutcomeError, OutcomeReport, PageRequest, ProviderDirectory,
+};
 
 use crate::inputs::ProviderInput;
-use crate::match_log::{OUTCOME_FLUSH_TIMEOUT, PendingMatchLog};
-use crate::matches::{
-    CareTeam, CareTeamMember, Cursor, MAX_PAGE_SIZE, MatchEdge, MatchInput, MatchResult, PageInfo,
-    fingerprint, to_match,
-};
+use crate::matches::{CareTeam, Cursor, MAX_PAGE_SIZE, MatchInput, MatchResult, fingerprint};
 use crate::types::{
     BirthType, CareListing, CarePlan, CareType, MatchOutcome, Provider, Symptom, WarningSign,
 };
@@ -97,58 +96,33 @@ impl Loader<domain::ProviderId> for ProviderLoader {
         &self,
         keys: &[domain::ProviderId],
     ) -> Result<HashMap<domain::ProviderId, Arc<domain::Provider>>, Self::Error> {
-        indexed_providers(&self.index, keys.to_vec())
+        carematch_service::indexed_providers(&self.index, keys.to_vec())
             .await
-            .map_err(Arc::new)
+            .map_err(|error| Arc::new(error.to_string()))
     }
 }
 
-/// The indexed providers among `ids`, read without the loader's batching delay: inline when
-/// every one is hydrated already (a page of a busy area usually is), else in one read on a
-/// blocking thread. A resolver that knows all its ids at once (a match page) calls this
-/// directly.
-async fn indexed_providers(
-    index: &Arc<ProviderIndex>,
-    ids: Vec<domain::ProviderId>,
-) -> Result<HashMap<domain::ProviderId, Arc<domain::Provider>>, String> {
-    let loaded = match index.get_many_hydrated(&ids) {
-        Some(loaded) => loaded,
-        None => {
-            let index = Arc::clone(index);
-            tokio::task::spawn_blocking(move || index.get_many_shared(&ids))
-                .await
-                .map_err(|error| error.to_string())?
-                .map_err(|error| error.to_string())?
-        }
-    };
-    Ok(loaded
-        .into_iter()
-        .flatten()
-        .map(|provider| (provider.id, provider))
-        .collect())
-}
-
-/// Loads providers from the store by NPI, all the NPIs of one batch in one read
-/// (`Store::get_providers_by_npis`): federation `_entities` representations keyed by `npi`,
+/// Loads providers from the database by NPI, all the NPIs of one batch in one read
+/// (`ProviderDirectory::providers_by_npis`): federation `_entities` representations keyed by `npi`,
 /// which the index cannot answer (it is keyed by id). It caches nothing, so the one instance in
 /// the schema's data serves every request: concurrent lookups share a read, none sees another's
 /// stale answer.
 pub struct ProviderByNpiLoader {
-    store: carematch_store::Store,
+    directory: ProviderDirectory,
     reads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl ProviderByNpiLoader {
-    pub fn data_loader(store: carematch_store::Store) -> DataLoader<ProviderByNpiLoader> {
-        Self::counting(store, Arc::default())
+    pub fn data_loader(directory: ProviderDirectory) -> DataLoader<ProviderByNpiLoader> {
+        Self::counting(directory, Arc::default())
     }
 
-    /// A loader that adds one to `reads` per store read (for tests and diagnostics).
+    /// A loader that adds one to `reads` per database read (for tests and diagnostics).
     pub fn counting(
-        store: carematch_store::Store,
+        directory: ProviderDirectory,
         reads: Arc<std::sync::atomic::AtomicU64>,
     ) -> DataLoader<ProviderByNpiLoader> {
-        DataLoader::new(ProviderByNpiLoader { store, reads }, tokio::spawn)
+        DataLoader::new(ProviderByNpiLoader { directory, reads }, tokio::spawn)
     }
 }
 
@@ -163,8 +137,8 @@ impl Loader<domain::Npi> for ProviderByNpiLoader {
         self.reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let found = self
-            .store
-            .get_providers_by_npis(keys)
+            .directory
+            .providers_by_npis(keys)
             .await
             .map_err(|error| Arc::new(error.to_string()))?;
         Ok(found
@@ -208,83 +182,25 @@ impl QueryRoot {
             .into());
         }
         let request = state
-            .engine
-            .validate_request(input.into())
+            .matches
+            .validate(input.into())
             .map_err(|error| ApiError::invalid("input", error))?;
-        let started = std::time::Instant::now();
         let request_fingerprint = fingerprint(&request);
         let start = match after {
             Some(cursor) => Cursor::decode(&cursor, request_fingerprint)?.rank,
             None => 0,
         };
-        let (results, cache) = state
-            .match_cache
-            .match_providers(&state.engine, &request)
-            .await?;
-        context.insert_http_header(CACHE_HEADER, cache.as_str());
-        let logged_request = request;
-
-        let total = results.matches.len();
-        let mut page: Vec<_> = results
-            .matches
-            .iter()
-            .skip(start)
-            .take(first as usize)
-            .cloned()
-            .collect();
-        for found in &mut page {
-            carematch_matching::write_words(found, &results.plan, &logged_request);
-        }
-        let shown: Vec<_> = page.iter().map(|found| (found.rank, found)).collect();
-        let match_log = PendingMatchLog::new(
-            context,
-            "matchProviders",
-            started,
-            cache.is_hit(),
-            &logged_request,
-            &results.plan,
-            &results.search_area,
-            total,
-            &shown,
-        );
-        let mut providers = indexed_providers(
-            state.engine.index(),
-            page.iter().map(|found| found.provider_id).collect(),
-        )
-        .await
-        .map_err(|error| ApiError::internal_message(&error))?;
-        let edges: Vec<MatchEdge> = page
-            .into_iter()
-            .filter_map(|found| {
-                let provider = providers.remove(&found.provider_id)?;
-                let cursor = Cursor {
-                    fingerprint: request_fingerprint,
-                    rank: found.rank as usize,
-                }
-                .encode();
-                Some(MatchEdge {
-                    cursor,
-                    node: to_match(found, provider),
-                })
-            })
-            .collect();
-        let page_info = PageInfo {
-            has_next_page: start + edges.len() < total,
-            has_previous_page: start > 0,
-            start_cursor: edges.first().map(|edge| edge.cursor.clone()),
-            end_cursor: edges.last().map(|edge| edge.cursor.clone()),
+        let page = PageRequest {
+            start,
+            size: first as usize,
         };
-        let widened = results.search_area.widened;
-        Ok(MatchResult {
-            match_id: ID(match_log.submit(&state.match_log).to_string()),
-            plan: results.plan.into(),
-            total_count: i32::try_from(total).unwrap_or(i32::MAX),
-            edges,
-            page_info,
-            search_area: results.search_area.into(),
-            widened,
-            explanation: results.explanation,
-        })
+        let page = state
+            .matches
+            .match_providers(&request, page, &caller(context))
+            .await
+            .map_err(|error| ApiError::internal(&error))?;
+        context.insert_http_header(CACHE_HEADER, page.cache.as_str());
+        Ok(MatchResult::from_page(page, start, request_fingerprint))
     }
 
     /// The best provider for each recommended care type: her care team. No provider is on
@@ -293,59 +209,16 @@ impl QueryRoot {
     async fn care_team(&self, context: &Context<'_>, input: MatchInput) -> Result<CareTeam> {
         let state = context.data_unchecked::<AppState>();
         let request = state
-            .engine
-            .validate_request(input.into())
+            .matches
+            .validate(input.into())
             .map_err(|error| ApiError::invalid("input", error))?;
-        let started = std::time::Instant::now();
-        let (team, cache) = state.match_cache.care_team(&state.engine, &request).await?;
-        context.insert_http_header(CACHE_HEADER, cache.as_str());
-        let logged_request = request;
-        // Each member comes from its own ranked list: the log ranks members by team order.
-        let shown: Vec<_> = team
-            .members
-            .iter()
-            .filter_map(|member| member.provider_match.as_ref())
-            .zip(1..)
-            .map(|(found, position)| (position, found))
-            .collect();
-        let match_log = PendingMatchLog::new(
-            context,
-            "careTeam",
-            started,
-            cache.is_hit(),
-            &logged_request,
-            &team.plan,
-            &team.search_area,
-            shown.len(),
-            &shown,
-        );
-        let ids = team
-            .members
-            .iter()
-            .filter_map(|member| member.provider_match.as_ref())
-            .map(|found| found.provider_id)
-            .collect();
-        let mut providers = indexed_providers(state.engine.index(), ids)
+        let team = state
+            .matches
+            .care_team(&request, &caller(context))
             .await
-            .map_err(|error| ApiError::internal_message(&error))?;
-        let members = team
-            .members
-            .into_iter()
-            .map(|member| CareTeamMember {
-                care_type: member.care_type.into(),
-                member_match: member.provider_match.and_then(|found| {
-                    let provider = providers.remove(&found.provider_id)?;
-                    Some(to_match(found, provider))
-                }),
-            })
-            .collect();
-        Ok(CareTeam {
-            match_id: ID(match_log.submit(&state.match_log).to_string()),
-            plan: team.plan.into(),
-            members,
-            search_area: team.search_area.into(),
-            explanation: team.explanation,
-        })
+            .map_err(|error| ApiError::internal(&error))?;
+        context.insert_http_header(CACHE_HEADER, team.cache.as_str());
+        Ok(team.into())
     }
 
     /// Triage only: which care types fit these needs, and the safety notes. Warning signs put
@@ -423,7 +296,7 @@ impl QueryRoot {
     #[graphql(inaccessible)]
     async fn indexed_provider_count(&self, context: &Context<'_>) -> i32 {
         let state = context.data_unchecked::<AppState>();
-        i32::try_from(state.directory.index.len()).unwrap_or(i32::MAX)
+        i32::try_from(state.directory.indexed_count()).unwrap_or(i32::MAX)
     }
 
     /// Federation: resolves `Provider` references from other subgraphs by id. An unknown id
@@ -516,7 +389,7 @@ impl MutationRoot {
             .await
         {
             Ok(_) => Ok(Provider(Arc::new(provider))),
-            Err(crate::directory::DirectoryError::Store(StoreError::NpiConflict { .. })) => {
+            Err(DirectoryError::NpiConflict) => {
                 Err(ApiError::BadUserInput {
                     field: "input.npi".into(),
                     message: "belongs to another provider".into(),
@@ -560,26 +433,32 @@ impl MutationRoot {
                 field: "providerId".into(),
                 message: error.problem,
             })?;
-        let record = carematch_store::MatchOutcomeRecord {
-            id: uuid::Uuid::new_v4(),
+        let report = OutcomeReport {
             match_id,
             provider_id,
             outcome: outcome.into(),
-            recorded_week: crate::match_log::week_start(chrono::Utc::now().date_naive()),
         };
-        // A match still queued for the log is not in the database yet: write it first.
-        if state.match_log.is_pending(match_id) {
-            state.match_log.flush(OUTCOME_FLUSH_TIMEOUT).await;
-        }
-        match state.directory.store.insert_match_outcome(&record).await {
+        match state.matches.record_outcome(report).await {
             Ok(()) => Ok(true),
-            Err(StoreError::UnknownMatch(_)) => Err(ApiError::NotFound.into()),
+            Err(OutcomeError::UnknownMatch) => Err(ApiError::NotFound.into()),
             Err(error) => Err(ApiError::internal(&error).into()),
         }
     }
 }
 
-fn require_admin(context: &Context<'_>) -> Result<crate::auth::Admin, ApiError> {
+/// Who asks, for the match log: the calling application and the HTTP layer's capture of the
+/// records (for the response replay), both put in the request's data by `http.rs`.
+fn caller(context: &Context<'_>) -> Caller {
+    Caller {
+        client: context
+            .data_opt::<ClientInfo>()
+            .cloned()
+            .unwrap_or_default(),
+        capture: context.data_opt::<MatchLogCapture>().cloned(),
+    }
+}
+
+fn require_admin(context: &Context<'_>) -> Result<Admin, ApiError> {
     let state = context.data_unchecked::<AppState>();
     let authorization = context
         .data_opt::<RequestAuthorization>()
@@ -649,7 +528,7 @@ fn configured_builder<Q: ObjectType + Default + 'static>(
     options: &crate::ApiOptions,
 ) -> async_graphql::SchemaBuilder<Q, MutationRoot, EmptySubscription> {
     let limits = &options.limits;
-    let npi_loader = ProviderByNpiLoader::data_loader(state.directory.store.clone());
+    let npi_loader = ProviderByNpiLoader::data_loader(state.directory.clone());
     schema_builder()
         .data(state)
         .data(npi_loader)
@@ -768,7 +647,8 @@ mod tests {
         ];
         let store = store_with(&providers).await;
         let reads = Arc::new(AtomicU64::new(0));
-        let loader = ProviderByNpiLoader::counting(store, Arc::clone(&reads));
+        let directory = ProviderDirectory::new(store, Arc::new(ProviderIndex::in_ram().unwrap()));
+        let loader = ProviderByNpiLoader::counting(directory, Arc::clone(&reads));
         let schema = CarematchSchema::Providers(schema_builder().data(loader).finish());
 
         let response = entities(

@@ -14,15 +14,14 @@ use std::time::Duration;
 use anyhow::Context;
 use std::sync::Arc;
 
-use carematch_api::cache::MatchCache;
 use carematch_api::{
-    ApiLimits, ApiOptions, AppState, ApplicationSlot, AuthConfig, Authenticator, Directory,
-    Readiness, RedisStatus, RouterSecret,
+    ApiLimits, ApiOptions, AppState, ApplicationSlot, AuthConfig, Authenticator, RouterSecret,
 };
 use carematch_cache::{ChangeFeed, RedisLink, RedisOptions, ResultCache, ResultCacheOptions};
-use carematch_matching::Engine;
-use carematch_postal::PostalCodes;
 use carematch_search::ProviderIndex;
+use carematch_service::match_log::{MatchLogWriter, MatchLogWriterOptions};
+use carematch_service::propagation::PropagationOptions;
+use carematch_service::{MatchService, ProviderDirectory, Readiness, RedisStatus};
 use carematch_store::{Store, StoreOptions};
 use tokio::net::TcpListener;
 
@@ -328,7 +327,7 @@ async fn start_application(
             format!("replica-{}", uuid::Uuid::new_v4()),
         )
     });
-    let mut directory = Directory::new(store, Arc::new(index));
+    let mut directory = ProviderDirectory::new(store.clone(), Arc::new(index));
     if let Some(feed) = &feed {
         directory = directory.with_feed(feed.clone());
     }
@@ -354,27 +353,16 @@ async fn start_application(
         .await
         .context("catching up with the database")?;
     readiness.set_caught_up(true);
-    carematch_api::propagation::start(
+    carematch_service::propagation::start(
         directory.clone(),
         feed,
         redis.clone(),
         Arc::clone(readiness),
-        carematch_api::propagation::PropagationOptions {
+        PropagationOptions {
             catch_up_interval: Duration::from_millis(config.settings.catch_up_interval_ms),
         },
     );
-    let engine = Engine::new(
-        Arc::clone(&directory.index),
-        PostalCodes::embedded(),
-        config.settings.ranking.clone(),
-    )
-    .context("ranking configuration")?;
-    let authenticator = Authenticator::new(auth_config(config)?)
-        .map_err(|problem| anyhow::anyhow!("CAREMATCH_JWT_PUBLIC_KEY_FILE: {problem}"))?;
-    let match_log = carematch_api::match_log::MatchLogWriter::start(
-        directory.store.clone(),
-        carematch_api::match_log::MatchLogWriterOptions::default(),
-    );
+    let match_log = MatchLogWriter::start(store, MatchLogWriterOptions::default());
     readiness.attach_match_log_writer(match_log.clone());
     let results = ResultCache::new(
         &ResultCacheOptions {
@@ -386,11 +374,18 @@ async fn start_application(
         },
         redis.clone(),
     );
-    let match_cache = MatchCache::new(Arc::new(results), &engine);
+    let matches = MatchService::new(
+        &directory,
+        config.settings.ranking.clone(),
+        Arc::new(results),
+        match_log.clone(),
+    )
+    .context("ranking configuration")?;
+    let authenticator = Authenticator::new(auth_config(config)?)
+        .map_err(|problem| anyhow::anyhow!("CAREMATCH_JWT_PUBLIC_KEY_FILE: {problem}"))?;
     let state = AppState {
-        match_cache,
         directory,
-        engine: Arc::new(engine),
+        matches,
         authenticator,
         match_log,
         readiness: Arc::clone(readiness),

@@ -8,8 +8,8 @@ use std::time::Duration;
 use carematch_cache::{BreakerState, ChangeFeed, FeedMessage, RedisLink};
 use tokio::sync::mpsc;
 
-use crate::directory::Directory;
-use crate::health::{Readiness, RedisStatus};
+use crate::directory::ProviderDirectory;
+use crate::readiness::{Readiness, RedisStatus};
 
 /// How propagation runs.
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ pub struct PropagationOptions {
 /// Starts applying changes and catching up, for as long as the process runs. `redis` and
 /// `feed` are present when redis is configured; readiness gets redis's status from here.
 pub fn start(
-    directory: Directory,
+    directory: ProviderDirectory,
     feed: Option<ChangeFeed>,
     redis: Option<Arc<RedisLink>>,
     readiness: Arc<Readiness>,
@@ -77,7 +77,7 @@ pub fn start(
 /// must not take every replica out of rotation at once.
 const FAILURES_BEFORE_BEHIND: u32 = 3;
 
-async fn run_catch_up(directory: &Directory, readiness: &Readiness, failures: &mut u32) {
+async fn run_catch_up(directory: &ProviderDirectory, readiness: &Readiness, failures: &mut u32) {
     match directory.catch_up().await {
         Ok(report) => {
             *failures = 0;

@@ -58,7 +58,7 @@ impl RedisStatus {
 
 /// How the start-up work (connect, migrate, seed, open or rebuild the index) went.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartupState {
+pub enum StartupPhase {
     /// Still working: `/graphql` answers 503 `SERVICE_UNAVAILABLE`.
     Starting,
     /// The index is loaded and the application serves `/graphql`.
@@ -70,7 +70,7 @@ pub enum StartupState {
 /// The flags behind `/readyz`. Shared behind an `Arc`; every setter is cheap and lock-free.
 #[derive(Debug)]
 pub struct Readiness {
-    startup: watch::Sender<StartupState>,
+    startup: watch::Sender<StartupPhase>,
     /// The local index matches the database. True after the start-up synchronization; the
     /// change-propagation code clears it while it knows it is behind (issue 5).
     caught_up: AtomicBool,
@@ -92,7 +92,7 @@ impl Default for Readiness {
 impl Readiness {
     pub fn new() -> Self {
         Self {
-            startup: watch::Sender::new(StartupState::Starting),
+            startup: watch::Sender::new(StartupPhase::Starting),
             caught_up: AtomicBool::new(true),
             draining: AtomicBool::new(false),
             redis: AtomicU8::new(RedisStatus::NotConfigured.to_u8()),
@@ -113,35 +113,35 @@ impl Readiness {
 
     /// Marks the index loaded and the application serving.
     pub fn set_started(&self) {
-        self.startup.send_replace(StartupState::Started);
+        self.startup.send_replace(StartupPhase::Started);
     }
 
     /// Marks start-up failed, waking whoever waits for it.
     pub fn set_failed(&self, problem: String) {
-        self.startup.send_replace(StartupState::Failed(problem));
+        self.startup.send_replace(StartupPhase::Failed(problem));
     }
 
-    pub fn startup_state(&self) -> StartupState {
+    pub fn startup_state(&self) -> StartupPhase {
         self.startup.borrow().clone()
     }
 
     /// True once the index is loaded and `/graphql` is served.
     pub fn index_loaded(&self) -> bool {
-        *self.startup.borrow() == StartupState::Started
+        *self.startup.borrow() == StartupPhase::Started
     }
 
     /// Waits until start-up has finished: `Ok` when serving, `Err` with the cause when it failed.
     pub async fn wait_started(&self) -> Result<(), String> {
         let mut receiver = self.startup.subscribe();
         let state = receiver
-            .wait_for(|state| *state != StartupState::Starting)
+            .wait_for(|state| *state != StartupPhase::Starting)
             .await
             .map(|state| state.clone())
             .map_err(|_| "start-up stopped".to_owned())?;
         match state {
-            StartupState::Started => Ok(()),
-            StartupState::Failed(problem) => Err(problem),
-            StartupState::Starting => unreachable!("waited for another state"),
+            StartupPhase::Started => Ok(()),
+            StartupPhase::Failed(problem) => Err(problem),
+            StartupPhase::Starting => unreachable!("waited for another state"),
         }
     }
 
@@ -327,7 +327,7 @@ mod tests {
         let store = Store::connect("sqlite::memory:", &Default::default())
             .await
             .expect("in-memory database");
-        let writer = crate::match_log::MatchLogWriter::start(
+        let writer = MatchLogWriter::start(
             store.clone(),
             crate::match_log::MatchLogWriterOptions {
                 initial_backoff: Duration::from_millis(10),
@@ -341,7 +341,7 @@ mod tests {
         readiness.set_started();
         assert!(readiness.check().await.ready, "nothing written yet");
 
-        let record = crate::match_log::tests::record(1);
+        let record = crate::match_log::example_record(1);
         assert!(writer.log(record));
         while !writer.writes_failing() {
             tokio::time::sleep(Duration::from_millis(5)).await;

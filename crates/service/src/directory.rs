@@ -1,22 +1,24 @@
-//! The provider directory as the API writes and reads it: the database is the source of truth,
-//! the local index is a projection. A write commits to the database first, then applies the
-//! same change to this replica's index with the database's new data generation, then leaves an
-//! audit record, then tells the other replicas (the change feed); reads for the API come from
-//! the index.
+//! The provider directory as the application writes and reads it: the database is the source
+//! of truth, the local index is a projection. A write commits to the database first, then
+//! applies the same change to this replica's index with the database's new data generation,
+//! then leaves an audit record, then tells the other replicas (the change feed); reads for the
+//! API come from the index.
 //!
 //! Other replicas' writes arrive two ways: change events (within milliseconds, when redis is
 //! up) and a periodic catch-up by `updated_at` against the database (always; it repairs what
-//! an event lost). Both go through [`Directory::apply_change`] or [`Directory::catch_up`], one
-//! at a time. The index's generation labels its content for the match cache: it is the
-//! database's generation whose state the index holds. An event that does not follow the index's
-//! generation directly means one was missed, and triggers a catch-up at once.
+//! an event lost). Both go through [`ProviderDirectory::apply_change`] or
+//! [`ProviderDirectory::catch_up`], one at a time. The index's generation labels its content
+//! for the ranked-list cache: it is the database's generation whose state the index holds. An
+//! event that does not follow the index's generation directly means one was missed, and
+//! triggers a catch-up at once.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use carematch_cache::ChangeFeed;
-use carematch_domain::{Provider, ProviderId};
+use carematch_domain::{Npi, Provider, ProviderId};
 use carematch_search::ProviderIndex;
-use carematch_store::{AuditRecord, Store, StoreError, UpsertOutcome};
+use carematch_store::{AuditRecord, PoolStatus, Store, StoreError, UpsertOutcome};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::sync::Notify;
@@ -24,6 +26,9 @@ use tokio::sync::Notify;
 /// Why a directory operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
+    /// The provider's NPI belongs to another provider: her input is at fault, not the system.
+    #[error("the NPI belongs to another provider")]
+    NpiConflict,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("search index: {0}")]
@@ -32,18 +37,21 @@ pub enum DirectoryError {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// The directory service: provider writes, reads of what is indexed, and keeping this
+/// replica's index in step with the database. Cheap to clone; clones share everything.
 #[derive(Clone)]
-pub struct Directory {
-    pub store: Store,
+pub struct ProviderDirectory {
+    store: Store,
+    /// This replica's index: the engine ranks over this same index.
     pub index: Arc<ProviderIndex>,
     /// Tells the other replicas about this one's writes, when redis is configured.
     feed: Option<ChangeFeed>,
-    sync: Arc<SyncState>,
+    sync: Arc<ReplicaSync>,
 }
 
 /// What applying other replicas' changes shares.
 #[derive(Default)]
-struct SyncState {
+struct ReplicaSync {
     /// One change application or catch-up at a time, so generations are never interleaved.
     applying: tokio::sync::Mutex<()>,
     /// Everything written up to here is in the index (`None`: not caught up yet).
@@ -70,13 +78,13 @@ pub struct CatchUp {
 /// exact point, see `synchronize_index`): applying a change twice is harmless.
 const FIRST_CATCH_UP_LOOKBACK: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
 
-impl Directory {
+impl ProviderDirectory {
     pub fn new(store: Store, index: Arc<ProviderIndex>) -> Self {
         Self {
             store,
             index,
             feed: None,
-            sync: Arc::new(SyncState::default()),
+            sync: Arc::new(ReplicaSync::default()),
         }
     }
 
@@ -92,7 +100,14 @@ impl Directory {
         provider: Provider,
         actor: &str,
     ) -> Result<UpsertOutcome, DirectoryError> {
-        let outcome = self.store.upsert_provider(&provider).await?;
+        let outcome = self
+            .store
+            .upsert_provider(&provider)
+            .await
+            .map_err(|error| match error {
+                StoreError::NpiConflict { .. } => DirectoryError::NpiConflict,
+                error => DirectoryError::Store(error),
+            })?;
         self.apply_own_write(vec![provider.clone()], Vec::new())
             .await?;
         let action = match outcome {
@@ -111,6 +126,36 @@ impl Directory {
             self.audit(actor, "delete_provider", Some(id)).await?;
         }
         Ok(existed)
+    }
+
+    /// The indexed providers among `ids`, read without a loader's batching delay: inline when
+    /// every one is hydrated already (a page of a busy area usually is), else in one read on a
+    /// blocking thread. Ids not in the index are left out.
+    pub async fn indexed_providers(
+        &self,
+        ids: Vec<ProviderId>,
+    ) -> Result<HashMap<ProviderId, Arc<Provider>>, DirectoryError> {
+        indexed_providers(&self.index, ids).await
+    }
+
+    /// The stored providers with these NPIs, in one read (the index is keyed by id).
+    pub async fn providers_by_npis(&self, npis: &[Npi]) -> Result<Vec<Provider>, DirectoryError> {
+        Ok(self.store.get_providers_by_npis(npis).await?)
+    }
+
+    /// Providers in this replica's index.
+    pub fn indexed_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The database behind the directory, for the services built beside it.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The database pool's size and idle connections, for `/metrics`.
+    pub fn pool_status(&self) -> PoolStatus {
+        self.store.pool_status()
     }
 
     /// Applies this replica's committed write to its index, then announces it.
@@ -344,6 +389,26 @@ impl Directory {
     }
 }
 
+/// The indexed providers among `ids` (see [`ProviderDirectory::indexed_providers`]), for a
+/// reader that holds the index alone (a per-request loader).
+pub async fn indexed_providers(
+    index: &Arc<ProviderIndex>,
+    ids: Vec<ProviderId>,
+) -> Result<HashMap<ProviderId, Arc<Provider>>, DirectoryError> {
+    let loaded = match index.get_many_hydrated(&ids) {
+        Some(loaded) => loaded,
+        None => {
+            let index = Arc::clone(index);
+            tokio::task::spawn_blocking(move || index.get_many_shared(&ids)).await??
+        }
+    };
+    Ok(loaded
+        .into_iter()
+        .flatten()
+        .map(|provider| (provider.id, provider))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,13 +416,13 @@ mod tests {
     use std::time::Duration;
 
     /// A directory over an empty in-memory database, after its first catch-up.
-    async fn caught_up_directory() -> (Store, Arc<ProviderIndex>, Directory) {
+    async fn caught_up_directory() -> (Store, Arc<ProviderIndex>, ProviderDirectory) {
         let store = Store::connect("sqlite::memory:", &StoreOptions::default())
             .await
             .unwrap();
         store.migrate().await.unwrap();
         let index = Arc::new(ProviderIndex::in_ram().unwrap());
-        let directory = Directory::new(store.clone(), Arc::clone(&index));
+        let directory = ProviderDirectory::new(store.clone(), Arc::clone(&index));
         directory.catch_up().await.unwrap();
         (store, index, directory)
     }

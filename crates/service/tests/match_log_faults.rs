@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use carematch_api::match_log::{MatchLogWriter, MatchLogWriterOptions};
+use carematch_service::match_log::{MatchLogWriter, MatchLogWriterOptions};
 use carematch_store::{MatchLogRecord, Store, StoreOptions};
 use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};

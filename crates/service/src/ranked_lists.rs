@@ -1,25 +1,34 @@
-//! The match cache: the whole ranked list of a request (not one page), so every page and a
-//! repeated request are served without ranking again.
+//! The ranked-list cache: the whole ranked list of a request (not one page), so every page and
+//! a repeated request are served without ranking again.
 //!
 //! The key is a SHA-256 over the normalized request (defaults applied, lists sorted), the
 //! index generation it is answered from, and the ranking configuration: so it never holds
 //! health data in the clear, two spellings of one request share it, and a provider write (which
 //! moves the generation) or a ranking change makes every replica miss. The value is compact:
 //! provider ids, scores and the facts the words are written from (written for the shown page
-//! only); providers are hydrated from the index, and the care plan, a pure function of the
-//! request, is recomputed.
+//! only); providers are hydrated from the index. The care plan, a pure function of the request,
+//! is not cached: a miss keeps the plan the ranking made, a hit triages again.
 
 use std::sync::Arc;
 
 use carematch_cache::{CacheOutcome, ResultCache};
-use carematch_domain::MatchRequest;
 use carematch_domain::triage::triage;
+use carematch_domain::{CarePlan, MatchRequest};
 use carematch_matching::{
     CareTeam, CareTeamMember, Engine, MatchResults, MatchingError, ProviderMatch, SearchArea,
 };
 use sha2::{Digest, Sha256};
 
-use crate::ApiError;
+/// Why a ranked list could not be had. A redis failure is not one: it is a miss.
+#[derive(Debug, thiserror::Error)]
+pub enum RankedListError {
+    /// The engine failed, or the task ranking on a blocking thread stopped.
+    #[error("ranking failed: {0}")]
+    Ranking(String),
+    /// A cached value that does not decode (never written by this encoding version).
+    #[error("cached ranked list unreadable: {0}")]
+    Decode(#[from] postcard::Error),
+}
 
 /// Bumped when the encoding of cached values changes, so old entries are never misread.
 const ENCODING_VERSION: &str = "v3";
@@ -41,23 +50,35 @@ struct CachedTeam {
     explanation: Option<String>,
 }
 
+/// What the ranking gave, and where it came from.
+pub struct Ranked<V> {
+    pub value: V,
+    /// The plan the ranking made (on a miss) or her request's plan triaged again (on a hit).
+    pub plan: CarePlan,
+    pub outcome: CacheOutcome,
+    /// The index generation the key was made for.
+    pub generation: Option<u64>,
+}
+
+/// Ranked lists and care teams by normalized request, index generation and ranking
+/// configuration, in this process and in redis when configured.
 #[derive(Clone)]
-pub struct MatchCache {
+pub struct RankedListCache {
     results: Arc<ResultCache>,
     /// The ranking configuration's fingerprint: replicas ranking differently never share.
     ranking: String,
 }
 
-impl std::fmt::Debug for MatchCache {
+impl std::fmt::Debug for RankedListCache {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
-            .debug_struct("MatchCache")
+            .debug_struct("RankedListCache")
             .field("results", &self.results)
             .finish_non_exhaustive()
     }
 }
 
-impl MatchCache {
+impl RankedListCache {
     pub fn new(results: Arc<ResultCache>, engine: &Engine) -> Self {
         let ranking = serde_json::to_vec(engine.config()).unwrap_or_default();
         Self {
@@ -100,27 +121,29 @@ impl MatchCache {
         &self,
         engine: &Arc<Engine>,
         request: &MatchRequest,
-    ) -> Result<(MatchResults, CacheOutcome), ApiError> {
-        let (cached, outcome, generation) = self
+    ) -> Result<(MatchResults, CacheOutcome), RankedListError> {
+        let ranked = self
             .ranked("match", engine, request, |engine, request| {
                 let results = engine.rank(request)?;
-                Ok(CachedMatches {
+                let cached = CachedMatches {
                     matches: results.matches,
                     search_area: results.search_area,
                     explanation: results.explanation,
                     candidates_found: results.candidates_found,
-                })
+                };
+                Ok((cached, results.plan))
             })
             .await?;
+        let cached = ranked.value;
         let results = MatchResults {
-            plan: triage(&request.triage_input()),
+            plan: ranked.plan,
             matches: cached.matches,
             search_area: cached.search_area,
             explanation: cached.explanation,
             candidates_found: cached.candidates_found,
-            index_generation: generation,
+            index_generation: ranked.generation,
         };
-        Ok((results, outcome))
+        Ok((results, ranked.outcome))
     }
 
     /// The care team for `request`, from the cache or from the engine.
@@ -128,44 +151,46 @@ impl MatchCache {
         &self,
         engine: &Arc<Engine>,
         request: &MatchRequest,
-    ) -> Result<(CareTeam, CacheOutcome), ApiError> {
-        let (cached, outcome, generation) = self
+    ) -> Result<(CareTeam, CacheOutcome), RankedListError> {
+        let ranked = self
             .ranked("team", engine, request, |engine, request| {
                 let team = engine.care_team(request)?;
-                Ok(CachedTeam {
+                let cached = CachedTeam {
                     members: team.members,
                     search_area: team.search_area,
                     explanation: team.explanation,
-                })
+                };
+                Ok((cached, team.plan))
             })
             .await?;
+        let cached = ranked.value;
         let team = CareTeam {
-            plan: triage(&request.triage_input()),
+            plan: ranked.plan,
             members: cached.members,
             search_area: cached.search_area,
             explanation: cached.explanation,
-            index_generation: generation,
+            index_generation: ranked.generation,
         };
-        Ok((team, outcome))
+        Ok((team, ranked.outcome))
     }
 
     /// The cached part of `rank`'s answer under `kind`, ranking on a miss (on a blocking thread
-    /// when the request has text); with the index generation the key was made for.
+    /// when the request has text), with the plan and the index generation the key was made for.
     async fn ranked<V>(
         &self,
         kind: &str,
         engine: &Arc<Engine>,
         request: &MatchRequest,
-        rank: fn(&Engine, &MatchRequest) -> Result<V, MatchingError>,
-    ) -> Result<(V, CacheOutcome, Option<u64>), ApiError>
+        rank: fn(&Engine, &MatchRequest) -> Result<(V, CarePlan), MatchingError>,
+    ) -> Result<Ranked<V>, RankedListError>
     where
         V: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
     {
         let generation = engine.index().generation();
         let key = self.key(kind, request, generation);
-        // The request that ranks keeps its value: decoding it back from the bytes it just
-        // encoded would cost as much as the encoding.
-        let computed: std::sync::Mutex<Option<V>> = std::sync::Mutex::new(None);
+        // The request that ranks keeps its value and plan: decoding it back from the bytes it
+        // just encoded would cost as much as the encoding, and triaging again is needless.
+        let computed: std::sync::Mutex<Option<(V, CarePlan)>> = std::sync::Mutex::new(None);
         let compute = || {
             let engine = Arc::clone(engine);
             let request = request.clone();
@@ -184,7 +209,7 @@ impl MatchCache {
                         .map_err(|error| error.to_string())?
                 }
                 .map_err(|error| error.to_string())?;
-                let bytes = postcard::to_stdvec(&value).map_err(|error| error.to_string())?;
+                let bytes = postcard::to_stdvec(&value.0).map_err(|error| error.to_string())?;
                 *computed
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
@@ -195,15 +220,23 @@ impl MatchCache {
             .results
             .get_or_compute(&key, compute)
             .await
-            .map_err(|error| ApiError::internal_message(&error))?;
+            .map_err(|error| RankedListError::Ranking(error.to_string()))?;
         let computed = computed
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let value = match computed {
-            Some(value) => value,
-            None => postcard::from_bytes(&bytes).map_err(|error| ApiError::internal(&error))?,
+        let (value, plan) = match computed {
+            Some(computed) => computed,
+            None => (
+                postcard::from_bytes(&bytes)?,
+                triage(&request.triage_input()),
+            ),
         };
-        Ok((value, outcome, generation))
+        Ok(Ranked {
+            value,
+            plan,
+            outcome,
+            generation,
+        })
     }
 }
 
