@@ -1,6 +1,6 @@
 //! Redis as an optimisation, never a dependency for correctness.
 //!
-//! - [`ResultCache`]: encoded answers by key, in a bounded in-process cache and, when redis is
+//! - [`TwoTierCache`]: encoded answers by key, in a bounded in-process cache and, when redis is
 //!   configured, shared between replicas; single flight per process.
 //! - [`ChangeFeed`]: committed provider writes announced to the other replicas.
 //! - [`RedisLink`]: every redis command with its own deadline and a [`CircuitBreaker`], so a
@@ -20,4 +20,4 @@ pub use breaker::{BreakerState, CircuitBreaker};
 pub use error::CacheError;
 pub use feed::{ChangeEvent, ChangeFeed, DEFAULT_PING_INTERVAL, FeedMessage};
 pub use link::{RedisLink, RedisOptions};
-pub use results::{CacheOutcome, ResultCache, ResultCacheOptions};
+pub use results::{CacheOutcome, TwoTierCache, TwoTierCacheOptions};

@@ -1,4 +1,4 @@
-//! The result cache: encoded answers by key, in a bounded in-process cache, and in redis too
+//! The two-tier cache: encoded answers by key, in a bounded in-process cache, and in redis too
 //! when configured so that replicas share them. Concurrent misses of one key in one process
 //! compute once (single flight); the others wait for that answer.
 //!
@@ -49,14 +49,14 @@ impl CacheOutcome {
 
 /// Sizes and lifetimes.
 #[derive(Debug, Clone)]
-pub struct ResultCacheOptions {
+pub struct TwoTierCacheOptions {
     /// How long an answer is kept (locally and in redis).
     pub ttl: Duration,
     /// Bytes of encoded answers kept in this process.
     pub local_capacity_bytes: u64,
 }
 
-impl Default for ResultCacheOptions {
+impl Default for TwoTierCacheOptions {
     fn default() -> Self {
         Self {
             ttl: Duration::from_secs(300),
@@ -65,25 +65,25 @@ impl Default for ResultCacheOptions {
     }
 }
 
-pub struct ResultCache {
+pub struct TwoTierCache {
     local: Cache<String, Arc<Vec<u8>>>,
     shared: Option<Arc<RedisLink>>,
     ttl: Duration,
 }
 
-impl std::fmt::Debug for ResultCache {
+impl std::fmt::Debug for TwoTierCache {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
-            .debug_struct("ResultCache")
+            .debug_struct("TwoTierCache")
             .field("entries", &self.local.entry_count())
             .field("shared", &self.shared.is_some())
             .finish()
     }
 }
 
-impl ResultCache {
+impl TwoTierCache {
     /// `shared`: redis, when configured.
-    pub fn new(options: &ResultCacheOptions, shared: Option<Arc<RedisLink>>) -> Self {
+    pub fn new(options: &TwoTierCacheOptions, shared: Option<Arc<RedisLink>>) -> Self {
         let local = Cache::builder()
             .max_capacity(options.local_capacity_bytes)
             .weigher(|key: &String, value: &Arc<Vec<u8>>| {
@@ -161,7 +161,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_repeated_key_is_a_hit_and_concurrent_misses_compute_once() {
-        let cache = ResultCache::new(&ResultCacheOptions::default(), None);
+        let cache = TwoTierCache::new(&TwoTierCacheOptions::default(), None);
         let computed = Arc::new(AtomicUsize::new(0));
         let compute = || {
             let computed = Arc::clone(&computed);
@@ -199,7 +199,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_computation_is_not_cached() {
-        let cache = ResultCache::new(&ResultCacheOptions::default(), None);
+        let cache = TwoTierCache::new(&TwoTierCacheOptions::default(), None);
         let failed = cache
             .get_or_compute("k", || async { Err::<Vec<u8>, _>("boom".to_owned()) })
             .await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use carematch_cache::fault::Proxy;
 use carematch_cache::{
     BreakerState, CacheError, CacheOutcome, ChangeFeed, FeedMessage, RedisLink, RedisOptions,
-    ResultCache, ResultCacheOptions,
+    TwoTierCache, TwoTierCacheOptions,
 };
 use carematch_domain::ProviderId;
 use tokio::net::TcpListener;
@@ -46,12 +46,12 @@ fn compute(counter: &Arc<AtomicUsize>) -> impl Fn() -> std::future::Ready<Result
 async fn replicas_share_answers_through_redis() {
     let Some(url) = redis_url() else { return };
     let options = options(&url);
-    let replica_a = ResultCache::new(
-        &ResultCacheOptions::default(),
+    let replica_a = TwoTierCache::new(
+        &TwoTierCacheOptions::default(),
         Some(Arc::new(RedisLink::new(options.clone()).unwrap())),
     );
-    let replica_b = ResultCache::new(
-        &ResultCacheOptions::default(),
+    let replica_b = TwoTierCache::new(
+        &TwoTierCacheOptions::default(),
         Some(Arc::new(RedisLink::new(options).unwrap())),
     );
     let computed = Arc::new(AtomicUsize::new(0));
@@ -84,7 +84,7 @@ async fn nothing_listening_fails_fast_and_opens_the_breaker() {
         listener.local_addr().unwrap().port()
     };
     let link = Arc::new(RedisLink::new(options(&format!("redis://127.0.0.1:{port}"))).unwrap());
-    let cache = ResultCache::new(&ResultCacheOptions::default(), Some(Arc::clone(&link)));
+    let cache = TwoTierCache::new(&TwoTierCacheOptions::default(), Some(Arc::clone(&link)));
     let computed = Arc::new(AtomicUsize::new(0));
     for round in 0..5 {
         let started = Instant::now();
@@ -120,7 +120,7 @@ async fn a_listener_that_never_answers_costs_one_timeout() {
         }
     });
     let link = Arc::new(RedisLink::new(options(&format!("redis://{address}"))).unwrap());
-    let cache = ResultCache::new(&ResultCacheOptions::default(), Some(Arc::clone(&link)));
+    let cache = TwoTierCache::new(&TwoTierCacheOptions::default(), Some(Arc::clone(&link)));
     let computed = Arc::new(AtomicUsize::new(0));
     for round in 0..4 {
         let started = Instant::now();

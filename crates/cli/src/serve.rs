@@ -17,7 +17,7 @@ use std::sync::Arc;
 use carematch_api::{
     ApiLimits, ApiOptions, AppState, ApplicationSlot, AuthConfig, Authenticator, RouterSecret,
 };
-use carematch_cache::{ChangeFeed, RedisLink, RedisOptions, ResultCache, ResultCacheOptions};
+use carematch_cache::{ChangeFeed, RedisLink, RedisOptions, TwoTierCache, TwoTierCacheOptions};
 use carematch_search::ProviderIndex;
 use carematch_service::match_log::{MatchLogWriter, MatchLogWriterOptions};
 use carematch_service::propagation::PropagationOptions;
@@ -364,8 +364,8 @@ async fn start_application(
     );
     let match_log = MatchLogWriter::start(store, MatchLogWriterOptions::default());
     readiness.attach_match_log_writer(match_log.clone());
-    let results = ResultCache::new(
-        &ResultCacheOptions {
+    let results = TwoTierCache::new(
+        &TwoTierCacheOptions {
             ttl: Duration::from_secs(config.settings.cache_ttl_seconds),
             local_capacity_bytes: config
                 .settings
