@@ -212,8 +212,8 @@ async fn dispatch(State(state): State<ServiceState>, request: Request) -> Respon
 
 /// The application: `/graphql` with CORS, compression and the router secret.
 fn application_router(app: AppState, options: ApiOptions) -> Router {
-    let schema = crate::schema::build_schema_with(app.clone(), &options);
-    let plain_schema = crate::schema::build_plain_schema(app.clone(), &options);
+    let schema = crate::graphql::build_schema_with(app.clone(), &options);
+    let plain_schema = crate::graphql::build_plain_schema(app.clone(), &options);
     let cors = cors_layer(&options.cors_allowed_origins);
     let state = RouterState {
         app,
@@ -836,7 +836,7 @@ async fn execute_graphql(
             .headers_mut()
             .insert(header::CONTENT_TYPE, content_type(format));
         response.headers_mut().insert(
-            HeaderName::from_static(crate::schema::CACHE_HEADER),
+            HeaderName::from_static(crate::graphql::CACHE_HEADER),
             HeaderValue::from_static("response"),
         );
         response
@@ -1014,9 +1014,9 @@ fn with_request_data(
         header_text("apollographql-client-version"),
     );
     request
-        .data(crate::schema::RequestAuthorization(authorization))
+        .data(crate::graphql::RequestAuthorization(authorization))
         .data(client)
-        .data(crate::schema::ProviderLoader::data_loader(
+        .data(crate::graphql::ProviderLoader::data_loader(
             std::sync::Arc::clone(&state.app.directory.index),
         ))
 }

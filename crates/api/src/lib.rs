@@ -8,17 +8,14 @@ pub mod apq;
 mod cache_control;
 mod error;
 pub mod ftv1;
+mod graphql;
 mod http;
-mod inputs;
 pub mod limits;
-mod matches;
 pub mod metrics;
 mod parsed;
 mod playground;
 mod replay;
-mod schema;
 mod server;
-mod types;
 mod variables;
 
 // Admin tokens are checked in the service layer; the binary mints them through this crate.
@@ -26,11 +23,11 @@ pub use carematch_service::{
     AuthConfig, Authenticator, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, mint_admin_token,
 };
 pub use error::ApiError;
+pub use graphql::{CarematchSchema, build_schema, sdl, sdl_of};
 pub use http::{
     ApiOptions, ApplicationSlot, RouterSecret, current_request_id, router, service_router,
 };
 pub use limits::ApiLimits;
-pub use schema::{CarematchSchema, build_schema, sdl, sdl_of};
 pub use server::{ServeOptions, serve};
 
 use std::sync::Arc;

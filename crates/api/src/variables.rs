@@ -49,7 +49,7 @@ struct FieldTypes {
 
 /// The types of carematch's schema, read once from its SDL (it depends on the code only).
 pub(crate) static CAREMATCH_TYPES: LazyLock<SchemaTypes> =
-    LazyLock::new(|| SchemaTypes::from_sdl(&crate::schema::full_sdl()));
+    LazyLock::new(|| SchemaTypes::from_sdl(&crate::graphql::full_sdl()));
 
 impl SchemaTypes {
     pub(crate) fn from_sdl(sdl: &str) -> Self {

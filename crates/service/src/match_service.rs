@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use carematch_cache::{CacheOutcome, ResultCache};
+use carematch_cache::{CacheOutcome, TwoTierCache};
 use carematch_domain::{
     CarePlan, CareType, MatchOutcome, MatchRequest, MatchRequestDraft, Provider, ProviderId,
     ValidationError,
@@ -139,7 +139,7 @@ impl MatchService {
     pub fn new(
         directory: &ProviderDirectory,
         ranking: RankingConfig,
-        results: Arc<ResultCache>,
+        results: Arc<TwoTierCache>,
         match_log: MatchLogWriter,
     ) -> Result<Self, MatchingError> {
         let engine = Engine::new(
@@ -233,10 +233,7 @@ impl MatchService {
         caller: &Caller,
     ) -> Result<CareTeamPage, MatchServiceError> {
         let started = Instant::now();
-        let (team, cache) = self
-            .ranked_lists
-            .care_team(&self.engine, request)
-            .await?;
+        let (team, cache) = self.ranked_lists.care_team(&self.engine, request).await?;
         let CareTeam {
             plan,
             members,
@@ -249,8 +246,7 @@ impl MatchService {
             .filter_map(|member| member.provider_match.as_ref())
             .collect();
         // Each member comes from its own ranked list: the log ranks members by team order.
-        let logged: Vec<(u32, &ProviderMatch)> =
-            (1..).zip(found.iter().copied()).collect();
+        let logged: Vec<(u32, &ProviderMatch)> = (1..).zip(found.iter().copied()).collect();
         let match_log = PendingMatchLog::new(
             &LoggedAnswer {
                 request,
@@ -322,7 +318,7 @@ impl MatchService {
 
 #[cfg(test)]
 mod tests {
-    use carematch_cache::ResultCacheOptions;
+    use carematch_cache::TwoTierCacheOptions;
     use carematch_demo::{DemoConfig, generate_range};
     use carematch_search::ProviderIndex;
     use carematch_store::{MatchLogRecord, StoreOptions};
@@ -350,7 +346,7 @@ mod tests {
         index.upsert_many(&providers, 1).unwrap();
         let directory = ProviderDirectory::new(store.clone(), Arc::clone(&index));
         let match_log = MatchLogWriter::start(store, MatchLogWriterOptions::default());
-        let results = Arc::new(ResultCache::new(&ResultCacheOptions::default(), None));
+        let results = Arc::new(TwoTierCache::new(&TwoTierCacheOptions::default(), None));
         let service =
             MatchService::new(&directory, RankingConfig::default(), results, match_log).unwrap();
         let capture = MatchLogCapture::default();
@@ -546,6 +542,9 @@ mod tests {
             .await
             .unwrap();
         let unknown = fixture.service.record_outcome(report(Uuid::new_v4())).await;
-        assert!(matches!(unknown, Err(OutcomeError::UnknownMatch)), "{unknown:?}");
+        assert!(
+            matches!(unknown, Err(OutcomeError::UnknownMatch)),
+            "{unknown:?}"
+        );
     }
 }

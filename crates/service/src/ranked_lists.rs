@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use carematch_cache::{CacheOutcome, ResultCache};
+use carematch_cache::{CacheOutcome, TwoTierCache};
 use carematch_domain::triage::triage;
 use carematch_domain::{CarePlan, MatchRequest};
 use carematch_matching::{
@@ -50,6 +50,9 @@ struct CachedTeam {
     explanation: Option<String>,
 }
 
+/// Ranks `request` into the part of the answer that is cached, and the plan ranked for.
+type RankFn<V> = fn(&Engine, &MatchRequest) -> Result<(V, CarePlan), MatchingError>;
+
 /// What the ranking gave, and where it came from.
 pub struct Ranked<V> {
     pub value: V,
@@ -64,7 +67,7 @@ pub struct Ranked<V> {
 /// configuration, in this process and in redis when configured.
 #[derive(Clone)]
 pub struct RankedListCache {
-    results: Arc<ResultCache>,
+    results: Arc<TwoTierCache>,
     /// The ranking configuration's fingerprint: replicas ranking differently never share.
     ranking: String,
 }
@@ -79,7 +82,7 @@ impl std::fmt::Debug for RankedListCache {
 }
 
 impl RankedListCache {
-    pub fn new(results: Arc<ResultCache>, engine: &Engine) -> Self {
+    pub fn new(results: Arc<TwoTierCache>, engine: &Engine) -> Self {
         let ranking = serde_json::to_vec(engine.config()).unwrap_or_default();
         Self {
             results,
@@ -181,7 +184,7 @@ impl RankedListCache {
         kind: &str,
         engine: &Arc<Engine>,
         request: &MatchRequest,
-        rank: fn(&Engine, &MatchRequest) -> Result<(V, CarePlan), MatchingError>,
+        rank: RankFn<V>,
     ) -> Result<Ranked<V>, RankedListError>
     where
         V: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,

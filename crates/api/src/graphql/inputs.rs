@@ -4,7 +4,7 @@
 use async_graphql::{ID, InputObject};
 use carematch_domain as domain;
 
-use crate::types::{CareMode, CareType, CertificationScope, Symptom};
+use super::types::{CareMode, CareType, CertificationScope, Symptom};
 
 /// A provider to create or replace.
 #[derive(InputObject)]

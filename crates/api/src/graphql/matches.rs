@@ -8,9 +8,9 @@ use carematch_domain as domain;
 use carematch_matching as matching;
 use carematch_service::{CareTeamPage, MatchPage};
 
+use super::inputs::InsuranceInput;
+use super::types::{BirthType, CareMode, CarePlan, CareType, Provider, Symptom, WarningSign};
 use crate::ApiError;
-use crate::inputs::InsuranceInput;
-use crate::types::{BirthType, CareMode, CarePlan, CareType, Provider, Symptom, WarningSign};
 
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: i32 = 50;
@@ -165,10 +165,7 @@ pub struct Match {
     pub beyond_radius: bool,
 }
 
-fn to_match(
-    found: matching::ProviderMatch,
-    provider: std::sync::Arc<domain::Provider>,
-) -> Match {
+fn to_match(found: matching::ProviderMatch, provider: std::sync::Arc<domain::Provider>) -> Match {
     let breakdown = found.breakdown;
     Match {
         rank: i32::try_from(found.rank).unwrap_or(i32::MAX),

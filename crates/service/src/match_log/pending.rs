@@ -20,7 +20,10 @@ pub struct MatchLogCapture(pub Arc<Mutex<Vec<MatchLogRecord>>>);
 impl MatchLogCapture {
     /// The records captured so far.
     pub fn records(&self) -> Vec<MatchLogRecord> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 

@@ -58,8 +58,8 @@ pub(super) enum Message {
 
 /// What the request path and the writer task share.
 pub(super) struct Shared {
-    /// Ids accepted but not yet committed, so `recordMatchOutcome` can tell a match still in
-    /// the queue from an unknown one.
+    /// Ids accepted but not yet committed, so an outcome (`MatchService::record_outcome`) can
+    /// tell a match still in the queue from an unknown one.
     pub(super) pending: Mutex<HashSet<Uuid>>,
     /// Records refused because the queue was full (or the writer had stopped), and records
     /// still unwritten when shutdown gave up waiting.
@@ -314,7 +314,6 @@ impl WriterPlan {
     }
 }
 
-
 #[cfg(test)]
 pub(crate) mod tests {
     use std::time::Instant;
@@ -322,7 +321,6 @@ pub(crate) mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-
 
     pub(crate) fn record(n: u128) -> MatchLogRecord {
         MatchLogRecord::example(
@@ -447,8 +445,6 @@ pub(crate) mod tests {
             }
         );
     }
-
-
 
     #[tokio::test]
     async fn concurrent_inserts_each_retry_until_the_database_is_back_and_a_flush_waits_for_all() {
