@@ -233,10 +233,25 @@ impl Application {
         // log they queued.
         if let Some(state) = slot.state() {
             state.match_log.shutdown(MATCH_LOG_SHUTDOWN_TIMEOUT).await;
+            save_index_snapshot(Arc::clone(state.engine.index())).await;
         }
         served?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Saves the index's catalog as of its last commit, so the next start on this index reads one
+/// file instead of every stored provider. A failure only slows that start.
+async fn save_index_snapshot(index: Arc<ProviderIndex>) {
+    match tokio::task::spawn_blocking(move || index.save_snapshot()).await {
+        Ok(Ok(true)) => tracing::info!("search index catalog saved for the next start"),
+        Ok(Ok(false)) => {}
+        Ok(Err(error)) => tracing::warn!(
+            error = &error as &dyn std::error::Error,
+            "search index catalog not saved; the next start reads every stored provider"
+        ),
+        Err(error) => tracing::warn!(%error, "search index catalog not saved"),
     }
 }
 

@@ -2,7 +2,7 @@
 //! A credential counts only for its own care type (2nd edition): a doula's CD(DONA) or an
 //! IBCLC earns nothing for the same provider's massage matches.
 
-use crate::{CareType, Certification, CertificationScope};
+use crate::{CareType, Certification, CertificationScope, Provider};
 
 use CareType::{
     Doula, LactationConsulting, ObstetricCare, PelvicFloorPhysicalTherapy, PerinatalMentalHealth,
@@ -228,6 +228,59 @@ pub fn counts_for(
     belongs_to(certification, provider_care_types)
         .filter(|(belongs, _)| *belongs == care_type)
         .map(|(_, counted)| counted)
+}
+
+/// The best certification a provider holds for one care type, in the care guide's order
+/// (section 4): perinatal above general, verified above self-reported, and a named strongest
+/// credential above all. A credential counts only for its own care type (2nd edition).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum CertificationLevel {
+    None,
+    GeneralSelfReported,
+    GeneralVerified,
+    PerinatalSelfReported,
+    PerinatalVerified,
+    StrongestCredentialVerified,
+}
+
+impl CertificationLevel {
+    /// Every level, weakest first (the order of the variants, which `as usize` numbers).
+    pub const ALL: [Self; 6] = [
+        Self::None,
+        Self::GeneralSelfReported,
+        Self::GeneralVerified,
+        Self::PerinatalSelfReported,
+        Self::PerinatalVerified,
+        Self::StrongestCredentialVerified,
+    ];
+
+    /// The level one counted credential gives.
+    pub fn of(counted: CountedCredential) -> Self {
+        match (counted.scope, counted.verified) {
+            (_, true) if counted.strongest => Self::StrongestCredentialVerified,
+            (Perinatal, true) => Self::PerinatalVerified,
+            (Perinatal, false) => Self::PerinatalSelfReported,
+            (General, true) => Self::GeneralVerified,
+            (General, false) => Self::GeneralSelfReported,
+        }
+    }
+
+    /// The level `provider` reaches for each care type (index `CareType as usize`), from the
+    /// credentials that count for it; each credential's care type is found once.
+    pub fn per_care_type(provider: &Provider) -> [Self; CareType::ALL.len()] {
+        let mut levels = [Self::None; CareType::ALL.len()];
+        for certification in &provider.certifications {
+            let Some((care_type, counted)) = belongs_to(certification, &provider.care_types) else {
+                continue;
+            };
+            let level = Self::of(counted);
+            let slot = &mut levels[care_type as usize];
+            *slot = (*slot).max(level);
+        }
+        levels
+    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub use codes::{
     BirthType, CareMode, CareType, CertificationScope, MatchOutcome, PaymentFit, Symptom,
     UnknownCode, WarningSign,
 };
+pub use credentials::CertificationLevel;
 pub use crisis::{CrisisWords, crisis_words};
 pub use error::ValidationError;
 pub use geo::{GeoPoint, RadiusKm, haversine_km};

@@ -146,10 +146,15 @@ fn query(directory: &Path, queries: usize) -> Result<(), AnyError> {
     let started = Instant::now();
     let index = Arc::new(ProviderIndex::open_or_create(directory)?);
     println!(
-        "reopen: {} providers, generation {:?}, in {:.1} s",
+        "reopen: {} providers, generation {:?}, in {:.1} s, catalog from {}",
         index.len(),
         index.generation(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        if index.opened_from_snapshot() {
+            "snapshot"
+        } else {
+            "documents"
+        }
     );
     println!("serving process memory after reopen: {}", memory_report());
     let engine = Engine::new(index, PostalCodes::embedded(), RankingConfig::default())?;
@@ -195,7 +200,31 @@ fn query(directory: &Path, queries: usize) -> Result<(), AnyError> {
         percentiles(&mut team_latencies)
     );
     println!("serving process memory after queries: {}", memory_report());
+    println!("{}", index_memory_report(engine.index()));
     Ok(())
+}
+
+/// The in-memory index by part (`ProviderIndex::memory`), in MiB.
+fn index_memory_report(index: &ProviderIndex) -> String {
+    let memory = index.memory();
+    let catalog = memory.catalog;
+    let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+    format!(
+        "index memory by part: summaries {:.0} MiB ({} providers), id map and free slots {:.0} MiB, \
+         R*-trees {:.0} MiB ({} leaves), remote pools {:.0} MiB ({} entries), vocabularies {:.1} MiB, \
+         document addresses {:.0} MiB, in all {:.0} MiB; hydrated providers kept: {}",
+        mib(catalog.summaries_bytes),
+        catalog.summaries,
+        mib(catalog.slots_bytes),
+        mib(catalog.trees_bytes),
+        catalog.tree_leaves,
+        mib(catalog.remote_pools_bytes),
+        catalog.remote_entries,
+        mib(catalog.vocabularies_bytes),
+        mib(memory.document_addresses_bytes),
+        mib(catalog.total_bytes() + memory.document_addresses_bytes),
+        memory.hydrated_providers
+    )
 }
 
 /// `Engine::rank` alone (no words, no hydration) on the HTTP benchmark's uncached mix

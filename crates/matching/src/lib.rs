@@ -9,6 +9,7 @@
 mod config;
 mod engine;
 mod error;
+mod reasons;
 mod results;
 pub mod scoring;
 mod words;
@@ -18,7 +19,8 @@ pub use config::{
     AvailabilityScores, CertificationScores, ComponentWeights, DistanceDecay, PaymentScores,
     PriorityWeights, RankingConfig,
 };
-pub use engine::{Engine, write_words};
+pub use engine::Engine;
 pub use error::MatchingError;
+pub use reasons::write_words;
 pub use results::{CareTeam, CareTeamMember, MatchFacts, MatchResults, ProviderMatch, SearchArea};
 pub use scoring::ScoreBreakdown;

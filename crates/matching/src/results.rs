@@ -1,7 +1,8 @@
 //! What the engine answers: plain Rust types, no GraphQL. The API maps them to the contract.
 
+use carematch_domain::CertificationLevel;
 use carematch_domain::{CareMode, CarePlan, CareType, PaymentFit, ProviderId};
-use carematch_search::{CertificationLevel, Reach, SymptomSet};
+use carematch_search::{Reach, SymptomSet};
 
 use crate::scoring::ScoreBreakdown;
 

@@ -1,9 +1,10 @@
 //! The ranking components, each a pure function into [0, 1], and their weighted sum. Every
 //! constant comes from [`RankingConfig`], whose defaults say where they come from.
 
+use carematch_domain::CertificationLevel;
 use carematch_domain::payment::{FsaHsaRule, fsa_hsa_rule};
 use carematch_domain::{CareMode, CareType, PaymentFit};
-use carematch_search::{CareModeSet, CertificationLevel, ProviderSummary, SymptomSet};
+use carematch_search::{CareModeSet, ProviderSummary, SymptomSet};
 
 use crate::config::{
     AvailabilityScores, CertificationScores, ComponentWeights, DistanceDecay, PaymentScores,

@@ -19,10 +19,11 @@ use tantivy::{
 
 use crate::SearchError;
 use crate::catalog::{
-    CandidateCounts, CandidateQuery, Catalog, Hit, NextHit, ProviderSlot, ProviderSummary,
-    VocabularyKey,
+    CandidateCounts, CandidateQuery, Catalog, CatalogMemory, Hit, NextHit, ProviderSlot,
+    ProviderSummary, VocabularyKey,
 };
 use crate::schema::{INDEX_FORMAT_VERSION, IndexFields, TEXT_ANALYZER_NAME, text_analyzer};
+use crate::snapshot;
 
 /// How the index writes. The defaults use every core for a build, with a memory budget that
 /// keeps a 1M-provider build well under the serving process's memory target.
@@ -43,6 +44,16 @@ impl Default for IndexOptions {
             writer_memory_bytes: writer_threads * 150_000_000,
         }
     }
+}
+
+/// The in-memory side of an index, by part. Tantivy's files are mapped, not counted here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexMemory {
+    pub catalog: CatalogMemory,
+    /// Where each slot's document is.
+    pub document_addresses_bytes: usize,
+    /// Providers kept hydrated (at most [`HYDRATED_PROVIDERS`]).
+    pub hydrated_providers: u64,
 }
 
 /// What a full build did.
@@ -93,6 +104,8 @@ struct IndexState {
     document_by_slot: Vec<u64>,
     catalog: Catalog,
     generation: Option<u64>,
+    /// The tantivy commit this state reflects (the catalog snapshot names it).
+    opstamp: u64,
     /// Providers read from the store of THIS state, by slot; emptied on every swap, so it
     /// never answers with a provider from before a write.
     hydrated: moka::sync::Cache<ProviderSlot, Arc<Provider>>,
@@ -107,6 +120,10 @@ pub struct ProviderIndex {
     reader: IndexReader,
     state: RwLock<IndexState>,
     directory: Option<PathBuf>,
+    /// The commit whose catalog is saved in the directory, if any (see `snapshot`).
+    snapshot_opstamp: Mutex<Option<u64>>,
+    /// Whether the catalog at open came from the snapshot rather than the stored providers.
+    opened_from_snapshot: bool,
 }
 
 impl std::fmt::Debug for ProviderIndex {
@@ -206,9 +223,19 @@ impl ProviderIndex {
             .try_into()?;
         let searcher = reader.searcher();
         let generation = read_payload(&index)?.map(|payload| payload.generation);
-        let catalog = load_catalog(&fields, &searcher)?;
+        let opstamp = index.load_metas()?.opstamp;
+        let saved = directory
+            .as_deref()
+            .filter(|_| searcher.num_docs() > 0)
+            .and_then(|directory| snapshot::load(directory, opstamp))
+            .filter(|catalog| catalog.len() as u64 == searcher.num_docs());
+        let opened_from_snapshot = saved.is_some();
+        let catalog = match saved {
+            Some(catalog) => catalog,
+            None => load_catalog(&fields, &searcher)?,
+        };
         let document_by_slot = document_addresses(&fields, &searcher)?;
-        Ok(Self {
+        let index = Self {
             index,
             fields,
             writer: Mutex::new(writer),
@@ -219,9 +246,57 @@ impl ProviderIndex {
                 catalog,
                 generation,
                 hydrated: moka::sync::Cache::new(HYDRATED_PROVIDERS),
+                opstamp,
             }),
             directory,
-        })
+            snapshot_opstamp: Mutex::new(opened_from_snapshot.then_some(opstamp)),
+            opened_from_snapshot,
+        };
+        if !opened_from_snapshot && !index.is_empty() {
+            // The next start reads the snapshot instead. Failing to write it (a read-only or
+            // full disk) only costs that start its speed.
+            let _ = index.save_snapshot();
+        }
+        Ok(index)
+    }
+
+    /// Saves the catalog beside the index, as of its last commit, unless that commit's is
+    /// saved already; returns whether it wrote. A start on the same commit then reads the
+    /// snapshot instead of every stored provider. Called after a rebuild and at shutdown;
+    /// writes in between leave the snapshot behind, and a start after them decodes the
+    /// stored providers (correct, only slower). In-memory indexes save nothing.
+    pub fn save_snapshot(&self) -> Result<bool, SearchError> {
+        let Some(directory) = self.directory.as_deref() else {
+            return Ok(false);
+        };
+        // The writer lock keeps the state's commit from moving while it is saved.
+        let _writer = self.lock_writer();
+        let mut saved = self
+            .snapshot_opstamp
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let state = self.read_state();
+        if *saved == Some(state.opstamp) {
+            return Ok(false);
+        }
+        snapshot::save(directory, &state.catalog, state.opstamp)?;
+        *saved = Some(state.opstamp);
+        Ok(true)
+    }
+
+    /// Whether this index's catalog was read from its snapshot when it was opened.
+    pub fn opened_from_snapshot(&self) -> bool {
+        self.opened_from_snapshot
+    }
+
+    /// What the in-memory side of the index holds now (BENCHMARKS.md, "Where memory goes").
+    pub fn memory(&self) -> IndexMemory {
+        let state = self.read_state();
+        IndexMemory {
+            catalog: state.catalog.memory(),
+            document_addresses_bytes: state.document_by_slot.capacity() * size_of::<u64>(),
+            hydrated_providers: state.hydrated.entry_count(),
+        }
     }
 
     /// The store generation this index reflects, as given with the last write.
@@ -297,10 +372,13 @@ impl ProviderIndex {
             writer.add_document(self.fields.document(&provider, slot)?)?;
         }
         drop(slot_by_id);
-        commit_with_generation(&mut writer, generation)?;
+        let opstamp = commit_with_generation(&mut writer, generation)?;
         let providers = summaries.len();
         let catalog = catalog.bulk_load(summaries);
-        self.swap_in(Some(catalog), generation, |_| {})?;
+        self.swap_in(Some(catalog), generation, opstamp, |_| {})?;
+        drop(writer);
+        // A failed save costs the next start its speed only.
+        let _ = self.save_snapshot();
         Ok(BuildReport {
             providers,
             elapsed: started.elapsed(),
@@ -340,8 +418,8 @@ impl ProviderIndex {
             writer.delete_term(self.fields.id_term(provider.id));
             writer.add_document(self.fields.document(provider, *slot)?)?;
         }
-        commit_with_generation(&mut writer, generation)?;
-        self.swap_in(None, generation, |catalog| {
+        let opstamp = commit_with_generation(&mut writer, generation)?;
+        self.swap_in(None, generation, opstamp, |catalog| {
             for id in &deleted {
                 catalog.remove(*id);
             }
@@ -355,9 +433,11 @@ impl ProviderIndex {
     pub fn delete(&self, id: ProviderId, generation: u64) -> Result<bool, SearchError> {
         let mut writer = self.lock_writer();
         writer.delete_term(self.fields.id_term(id));
-        commit_with_generation(&mut writer, generation)?;
+        let opstamp = commit_with_generation(&mut writer, generation)?;
         let mut existed = false;
-        self.swap_in(None, generation, |catalog| existed = catalog.remove(id))?;
+        self.swap_in(None, generation, opstamp, |catalog| {
+            existed = catalog.remove(id)
+        })?;
         Ok(existed)
     }
 
@@ -413,6 +493,7 @@ impl ProviderIndex {
         &self,
         new_catalog: Option<Catalog>,
         generation: u64,
+        opstamp: u64,
         change: impl FnOnce(&mut Catalog),
     ) -> Result<(), SearchError> {
         self.reader.reload()?;
@@ -426,6 +507,7 @@ impl ProviderIndex {
         state.searcher = searcher;
         state.document_by_slot = document_by_slot;
         state.generation = Some(generation);
+        state.opstamp = opstamp;
         // Readers are locked out until the guard drops, so nothing can refill it from the
         // old searcher.
         state.hydrated.invalidate_all();
@@ -629,7 +711,7 @@ fn read_payload(index: &Index) -> Result<Option<CommitPayload>, SearchError> {
     }
 }
 
-fn commit_with_generation(writer: &mut IndexWriter, generation: u64) -> Result<(), SearchError> {
+fn commit_with_generation(writer: &mut IndexWriter, generation: u64) -> Result<u64, SearchError> {
     let payload = serde_json::to_string(&CommitPayload {
         format: INDEX_FORMAT_VERSION,
         generation,
@@ -637,8 +719,7 @@ fn commit_with_generation(writer: &mut IndexWriter, generation: u64) -> Result<(
     .map_err(|error| SearchError::CorruptCommitPayload(error.to_string()))?;
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&payload);
-    prepared.commit()?;
-    Ok(())
+    Ok(prepared.commit()?)
 }
 
 /// Where each slot's live document is in this searcher.

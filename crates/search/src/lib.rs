@@ -37,14 +37,15 @@ mod error;
 mod index;
 mod schema;
 mod sets;
+mod snapshot;
 mod sphere;
 
 pub use catalog::{
-    Candidate, CandidateCounts, CandidateQuery, Catalog, CertificationLevel, CompactEntry, Hit,
+    Candidate, CandidateCounts, CandidateQuery, Catalog, CatalogMemory, CompactEntry, Hit,
     LocationPoint, NetworkAnswer, NetworkEntry, NextHit, PhysicalData, PoolGroup, ProviderSlot,
     ProviderSummary, Reach, UsefulDistance, Vocabulary, VocabularyKey, normalize_name,
 };
 pub use error::SearchError;
-pub use index::{BuildReport, IndexOptions, IndexView, ProviderIndex};
+pub use index::{BuildReport, IndexMemory, IndexOptions, IndexView, ProviderIndex};
 pub use schema::{INDEX_FORMAT_VERSION, IndexFields, text_analyzer};
 pub use sets::{CareModeSet, CareTypeSet, SymptomSet};

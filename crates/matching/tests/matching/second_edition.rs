@@ -1,10 +1,11 @@
 //! The public scenarios of the care guide's second edition (`scenarios.json`, each naming the
 //! rule it shows), one test each, every expectation an assertion.
 
+use carematch_domain::CertificationLevel;
 use carematch_domain::triage::{CautionKind, UrgencyLevel, triage};
 use carematch_domain::{CareMode, CarePlan, CareType, PaymentFit, WarningSign};
 use carematch_matching::{MatchResults, ProviderMatch};
-use carematch_search::{CertificationLevel, Reach};
+use carematch_search::Reach;
 
 use crate::support::{position_of, provider, request, scenario, scenario_engine};
 

@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use carematch_domain::CertificationLevel;
 use carematch_domain::credentials::counts_for;
 use carematch_domain::payment::{
     FREE_GROUP_NOTE, FsaHsaRule, MEDICAID_DOULA_NOTE, contract_covers, fsa_hsa_rule, is_medicaid,
@@ -17,7 +18,7 @@ use carematch_domain::{
     WarningSign, haversine_km,
 };
 use carematch_matching::{Engine, MatchResults, ProviderMatch};
-use carematch_search::{CertificationLevel, Reach, normalize_name};
+use carematch_search::{Reach, normalize_name};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
