@@ -233,7 +233,7 @@ impl Application {
         // log they queued.
         if let Some(state) = slot.state() {
             state.match_log.shutdown(MATCH_LOG_SHUTDOWN_TIMEOUT).await;
-            save_index_snapshot(Arc::clone(state.engine.index())).await;
+            save_index_snapshot(Arc::clone(&state.directory.index)).await;
         }
         served?;
         tracing::info!("stopped");
