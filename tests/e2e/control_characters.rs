@@ -4,8 +4,8 @@
 //! INTERNAL on PostgreSQL and stored the NUL on SQLite, and a match request with a NUL payer was
 //! answered and then stalled the PostgreSQL match-log writer.
 
+use carematch_store::test_support::PostgresDatabase;
 use carematch_tests::{AppOptions, TestApp, UPSERT_PROVIDER, error_code, spawn_app_with};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 const MATCH: &str =
@@ -82,31 +82,15 @@ async fn sqlite_refuses_control_characters_in_text_as_bad_user_input() {
 
 #[tokio::test]
 async fn postgres_refuses_control_characters_in_text_as_bad_user_input() {
-    let Ok(base_url) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "TEST_DATABASE_URL must be set under CI=true"
-        );
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
+    let Some(database) = PostgresDatabase::create("carematch_e2e_controls").await else {
         return;
     };
-    let name = format!("carematch_e2e_controls_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&base_url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    let (server, _) = base_url.split_once('?').unwrap_or((&base_url, ""));
-    let url = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
     let app = spawn_app_with(AppOptions {
-        database_url: Some(url),
+        database_url: Some(database.url().to_owned()),
         ..AppOptions::default()
     })
     .await;
     text_with_control_characters_is_bad_user_input_naming_the_field(&app).await;
     app.stop().await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .unwrap();
+    database.drop_database().await;
 }

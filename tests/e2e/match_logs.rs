@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use carematch_store::test_support::PostgresDatabase;
 use carematch_store::{MATCH_LOG_TABLES, Store, StoreOptions};
 use carematch_tests::{AppOptions, TestApp, error_code, spawn_app_with};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -303,19 +304,11 @@ async fn every_request_lands_exactly_once_through_a_locked_sqlite_file_and_a_gra
 
 #[tokio::test]
 async fn every_request_lands_exactly_once_through_a_postgres_outage_and_a_graceful_stop() {
-    let Ok(base_url) = std::env::var("TEST_DATABASE_URL") else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
+    let Some(database) = PostgresDatabase::create("carematch_e2e_logs").await else {
         return;
     };
-    let name = format!("carematch_e2e_logs_{}", uuid::Uuid::new_v4().simple());
-    let admin = raw_connection(&base_url).await;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    let (server, _) = base_url.split_once('?').unwrap_or((&base_url, ""));
-    let url = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
-    let app = app_on(&url).await;
+    let (admin, name, url) = (database.admin(), database.name(), database.url());
+    let app = app_on(url).await;
     send_requests(&app, 60, 12).await;
 
     // The database refuses every connection, and the open ones are cut.
@@ -341,17 +334,14 @@ async fn every_request_lands_exactly_once_through_a_postgres_outage_and_a_gracef
     send_requests(&app, 60, 12).await;
     app.stop().await;
 
-    let reader = raw_connection(&url).await;
+    let reader = raw_connection(url).await;
     assert_eq!(count(&reader, "SELECT COUNT(*) FROM match_logs").await, 240);
     assert_eq!(
         count(&reader, "SELECT COUNT(DISTINCT id) FROM match_logs").await,
         240
     );
     reader.close().await.unwrap();
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .unwrap();
+    database.drop_database().await;
 }
 
 #[tokio::test]

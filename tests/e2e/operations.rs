@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use carematch_cli::Application;
 use carematch_cli::config::{Config, Settings};
+use carematch_store::test_support::PostgresDatabase;
 use carematch_tests::{AppOptions, error_code, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
@@ -446,26 +447,14 @@ async fn stopping_under_load_loses_no_accepted_request_and_no_match_log() {
 
 #[tokio::test]
 async fn postgres_restart_is_survived_without_restarting_the_process() {
-    use sea_orm::{ConnectionTrait, Database};
-    let Ok(base_url) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "TEST_DATABASE_URL must be set under CI"
-        );
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
+    use sea_orm::ConnectionTrait;
+    let Some(database) = PostgresDatabase::create("carematch_e2e_ops").await else {
         return;
     };
-    let name = format!("carematch_e2e_ops_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&base_url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    let (server, _) = base_url.split_once('?').unwrap_or((&base_url, ""));
-    let url = format!("{}/{name}", &server[..server.rfind('/').unwrap()]);
+    let (admin, name) = (database.admin(), database.name());
     let app = spawn_app_with(AppOptions {
         seed_demo: 30,
-        database_url: Some(url),
+        database_url: Some(database.url().to_owned()),
     })
     .await;
     let before = app.graphql(MATCH, match_variables(1)).await;
@@ -529,8 +518,5 @@ async fn postgres_restart_is_survived_without_restarting_the_process() {
         assert!(logged.contains(&id.replace('-', "")), "{id} not logged");
     }
     store.close().await.unwrap();
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .unwrap();
+    database.drop_database().await;
 }

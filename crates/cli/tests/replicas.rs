@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, Database};
+use carematch_store::test_support::PostgresDatabase;
 use serde_json::{Value, json};
 
 const SECRET: &str = "replica-test-secret-replica-test-secret";
@@ -57,28 +57,6 @@ fn start_replica(database_url: &str, redis_url: &str, extra: &[(&str, &str)]) ->
     // The index directory lives as long as the test process; the OS cleans the temp dir.
     std::mem::forget(data);
     Replica { child, graphql }
-}
-
-async fn fresh_database() -> Option<String> {
-    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "TEST_DATABASE_URL must be set under CI"
-        );
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
-        return None;
-    };
-    let name = format!("carematch_replicas_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&base).await.expect("PostgreSQL");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create database");
-    let (server, _) = base.split_once('?').unwrap_or((&base, ""));
-    Some(format!(
-        "{}/{name}",
-        &server[..server.rfind('/').expect("a path")]
-    ))
 }
 
 fn provider(id: u8, name: &str, in_network: bool, perinatal: bool) -> Value {
@@ -231,7 +209,7 @@ async fn write_on_a_then_read_on_b(a: &Replica, b: &Replica, limit: Duration) {
 
 #[tokio::test]
 async fn a_write_through_one_replica_reaches_the_other_through_the_change_feed() {
-    let Some(database) = fresh_database().await else {
+    let Some(database) = PostgresDatabase::create("carematch_replicas").await else {
         return;
     };
     let Ok(redis) = std::env::var("TEST_REDIS_URL") else {
@@ -248,16 +226,18 @@ async fn a_write_through_one_replica_reaches_the_other_through_the_change_feed()
         ("CAREMATCH_REDIS_KEY_PREFIX", prefix.as_str()),
         ("CAREMATCH_CATCH_UP_INTERVAL_MS", "600000"),
     ];
-    let a = start_replica(&database, &redis, &settings);
-    let b = start_replica(&database, &redis, &settings);
+    let a = start_replica(database.url(), &redis, &settings);
+    let b = start_replica(database.url(), &redis, &settings);
     // B subscribes in the background; give it a moment before the first write.
     tokio::time::sleep(Duration::from_millis(300)).await;
     write_on_a_then_read_on_b(&a, &b, Duration::from_secs(2)).await;
+    drop((a, b));
+    database.drop_database().await;
 }
 
 #[tokio::test]
 async fn without_redis_the_periodic_catch_up_delivers_the_write() {
-    let Some(database) = fresh_database().await else {
+    let Some(database) = PostgresDatabase::create("carematch_replicas").await else {
         return;
     };
     // Nothing listens on this port: the feed never connects, the cache stays in process.
@@ -267,9 +247,11 @@ async fn without_redis_the_periodic_catch_up_delivers_the_write() {
         .port();
     let redis = format!("redis://127.0.0.1:{dead_port}");
     let settings = [("CAREMATCH_CATCH_UP_INTERVAL_MS", "300")];
-    let a = start_replica(&database, &redis, &settings);
-    let b = start_replica(&database, &redis, &settings);
+    let a = start_replica(database.url(), &redis, &settings);
+    let b = start_replica(database.url(), &redis, &settings);
     write_on_a_then_read_on_b(&a, &b, Duration::from_secs(2)).await;
+    drop((a, b));
+    database.drop_database().await;
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[macro_use]
 mod support;
 
 use std::sync::Arc;
@@ -18,6 +17,8 @@ use carematch_ingest::fhir::{import_fhir, import_fhir_file};
 use carematch_ingest::nppes::{NppesOptions, import_nppes_file};
 use carematch_ingest::{ImportSummary, IngestError, NoProgress, SkipReason};
 use carematch_store::Store;
+use carematch_store::on_every_backend;
+use carematch_store::test_support::TestContext;
 use futures::StreamExt;
 
 async fn import(store: &Store, name: &str) -> ImportSummary {
@@ -52,7 +53,7 @@ fn failures(summary: &ImportSummary) -> Vec<(String, String, String)> {
         .collect()
 }
 
-async fn a_bundle_is_counted_by_outcome_and_reason(store: Store) {
+async fn a_bundle_is_counted_by_outcome_and_reason(TestContext { store, .. }: TestContext) {
     let summary = import(&store, "plannet_bundle.json").await;
     assert_eq!(summary.read, 28);
     assert_eq!((summary.created, summary.updated), (3, 0));
@@ -90,7 +91,7 @@ async fn a_bundle_is_counted_by_outcome_and_reason(store: Store) {
     assert_eq!(store.count_providers().await.unwrap(), 3);
 }
 
-async fn maps_every_field_of_a_practitioner(store: Store) {
+async fn maps_every_field_of_a_practitioner(TestContext { store, .. }: TestContext) {
     import(&store, "plannet_bundle.json").await;
     let providers = all_providers(&store).await;
     let lisa = named(&providers, "Lisa Nguyen, IBCLC");
@@ -174,7 +175,9 @@ async fn maps_every_field_of_a_practitioner(store: Store) {
     );
 }
 
-async fn maps_a_telehealth_only_practitioner_and_an_organisation(store: Store) {
+async fn maps_a_telehealth_only_practitioner_and_an_organisation(
+    TestContext { store, .. }: TestContext,
+) {
     import(&store, "plannet_bundle.json").await;
     let providers = all_providers(&store).await;
     let dana = named(&providers, "Dana Scott, LPC, PMH-C");
@@ -208,7 +211,9 @@ async fn maps_a_telehealth_only_practitioner_and_an_organisation(store: Store) {
     assert_eq!(languages, vec!["Somali"]);
 }
 
-async fn importing_the_same_bundle_twice_leaves_the_same_providers(store: Store) {
+async fn importing_the_same_bundle_twice_leaves_the_same_providers(
+    TestContext { store, .. }: TestContext,
+) {
     import(&store, "plannet_bundle.json").await;
     let first = all_providers(&store).await;
     let again = import(&store, "plannet_bundle.json").await;
@@ -224,7 +229,9 @@ async fn importing_the_same_bundle_twice_leaves_the_same_providers(store: Store)
     assert_eq!(all_providers(&store).await, first);
 }
 
-async fn ndjson_reports_a_bad_line_by_number_and_imports_the_rest(store: Store) {
+async fn ndjson_reports_a_bad_line_by_number_and_imports_the_rest(
+    TestContext { store, .. }: TestContext,
+) {
     let summary = import(&store, "plannet.ndjson").await;
     assert_eq!(summary.read, 29);
     assert_eq!(summary.created, 3);
@@ -234,7 +241,7 @@ async fn ndjson_reports_a_bad_line_by_number_and_imports_the_rest(store: Store) 
     assert_eq!(summary.failures.len(), 5);
 }
 
-async fn an_ndjson_line_that_is_not_utf8_is_one_bad_line(store: Store) {
+async fn an_ndjson_line_that_is_not_utf8_is_one_bad_line(TestContext { store, .. }: TestContext) {
     // A resource with a Latin-1 "é" (0xE9) in its name, inserted as line 2 of the fixture.
     let fixture = std::fs::read(support::fixture("plannet.ndjson")).unwrap();
     let first_line_end = fixture.iter().position(|byte| *byte == b'\n').unwrap() + 1;
@@ -261,7 +268,9 @@ async fn an_ndjson_line_that_is_not_utf8_is_one_bad_line(store: Store) {
     assert_eq!(summary.failures.len(), 6);
 }
 
-async fn a_directory_updates_the_provider_nppes_created_for_the_same_npi(store: Store) {
+async fn a_directory_updates_the_provider_nppes_created_for_the_same_npi(
+    TestContext { store, .. }: TestContext,
+) {
     import_nppes_file(
         &store,
         &support::fixture("npidata_pfile_fixture.csv"),
@@ -296,14 +305,16 @@ async fn a_directory_updates_the_provider_nppes_created_for_the_same_npi(store: 
     assert!(summary.changed_provider_ids.contains(&from_nppes.id));
 }
 
-async fn a_file_that_is_not_fhir_is_refused(store: Store) {
+async fn a_file_that_is_not_fhir_is_refused(TestContext { store, .. }: TestContext) {
     let error = import_fhir(&store, "NPI,Entity Type Code\n1,2\n", &NoProgress)
         .await
         .unwrap_err();
     assert!(matches!(error, IngestError::NotFhir(_)), "{error}");
 }
 
-async fn contracts_and_credentials_belong_to_the_care_type_the_directory_names(store: Store) {
+async fn contracts_and_credentials_belong_to_the_care_type_the_directory_names(
+    TestContext { store, .. }: TestContext,
+) {
     let summary = import(&store, "plannet_care_types.ndjson").await;
     assert!(summary.failures.is_empty(), "{}", summary.describe());
     assert_eq!(summary.created, 3, "{}", summary.describe());

@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[macro_use]
 mod support;
 
 use std::sync::Arc;
@@ -18,6 +17,8 @@ use carematch_ingest::nppes::{NppesOptions, import_nppes, import_nppes_file};
 use carematch_ingest::taxonomy::TAXONOMY_CARE_TYPES;
 use carematch_ingest::{ImportSummary, IngestError, NoProgress, SkipReason};
 use carematch_store::Store;
+use carematch_store::on_every_backend;
+use carematch_store::test_support::TestContext;
 use futures::StreamExt;
 
 const FIXTURE: &str = "npidata_pfile_fixture.csv";
@@ -61,7 +62,7 @@ fn fixture_npi(base: u64) -> String {
         .unwrap()
 }
 
-async fn counts_every_row_by_outcome_and_reason(store: Store) {
+async fn counts_every_row_by_outcome_and_reason(TestContext { store, .. }: TestContext) {
     let summary = import_fixture(&store).await;
     assert_eq!(summary.read, 41);
     assert_eq!(summary.created, 30);
@@ -108,7 +109,7 @@ async fn counts_every_row_by_outcome_and_reason(store: Store) {
     assert_eq!(store.count_providers().await.unwrap(), 30);
 }
 
-async fn maps_each_taxonomy_code_to_its_care_type(store: Store) {
+async fn maps_each_taxonomy_code_to_its_care_type(TestContext { store, .. }: TestContext) {
     import_fixture(&store).await;
     for (index, (code, _, care_type)) in TAXONOMY_CARE_TYPES.iter().enumerate() {
         let provider = provider(&store, &fixture_npi(100_000_000 + index as u64)).await;
@@ -120,7 +121,7 @@ async fn maps_each_taxonomy_code_to_its_care_type(store: Store) {
     }
 }
 
-async fn maps_every_field_of_an_individual(store: Store) {
+async fn maps_every_field_of_an_individual(TestContext { store, .. }: TestContext) {
     import_fixture(&store).await;
     let jane = provider(&store, "1000000004").await;
     assert_eq!(jane.name.as_str(), "Jane Doe, PT, DPT");
@@ -192,7 +193,9 @@ async fn maps_every_field_of_an_individual(store: Store) {
     );
 }
 
-async fn maps_organisations_several_taxonomies_and_reactivated_npis(store: Store) {
+async fn maps_organisations_several_taxonomies_and_reactivated_npis(
+    TestContext { store, .. }: TestContext,
+) {
     import_fixture(&store).await;
     let clinic = provider(&store, &fixture_npi(100_000_100)).await;
     assert_eq!(clinic.name.as_str(), "Rose City Pelvic Health LLC");
@@ -289,7 +292,7 @@ async fn import_organisations(store: &Store) -> ImportSummary {
 }
 
 async fn organisations_are_providers_under_their_name_with_the_clinic_codes_of_section_7(
-    store: Store,
+    TestContext { store, .. }: TestContext,
 ) {
     let summary = import_organisations(&store).await;
     assert_eq!(
@@ -339,7 +342,9 @@ async fn organisations_are_providers_under_their_name_with_the_clinic_codes_of_s
     assert!(store.providers_by_npi(&[skipped]).await.unwrap().is_empty());
 }
 
-async fn a_licence_on_a_taxonomy_row_counts_only_for_that_taxonomys_care_type(store: Store) {
+async fn a_licence_on_a_taxonomy_row_counts_only_for_that_taxonomys_care_type(
+    TestContext { store, .. }: TestContext,
+) {
     import_organisations(&store).await;
 
     // The PT clinic's licence is the clinic's: general for physical therapy, nothing for
@@ -411,7 +416,9 @@ async fn a_licence_on_a_taxonomy_row_counts_only_for_that_taxonomys_care_type(st
     );
 }
 
-async fn importing_the_same_file_twice_leaves_the_same_providers(store: Store) {
+async fn importing_the_same_file_twice_leaves_the_same_providers(
+    TestContext { store, .. }: TestContext,
+) {
     import_fixture(&store).await;
     let first = all_providers(&store).await;
     let generation = store.data_generation().await.unwrap();
@@ -424,7 +431,9 @@ async fn importing_the_same_file_twice_leaves_the_same_providers(store: Store) {
     assert_eq!(store.data_generation().await.unwrap(), generation);
 }
 
-async fn a_changed_row_updates_the_same_provider_and_keeps_what_nppes_does_not_know(store: Store) {
+async fn a_changed_row_updates_the_same_provider_and_keeps_what_nppes_does_not_know(
+    TestContext { store, .. }: TestContext,
+) {
     import_fixture(&store).await;
     let before = provider(&store, "1000000004").await;
     // An admin adds a bio and a perinatal certification.
@@ -475,7 +484,7 @@ async fn a_changed_row_updates_the_same_provider_and_keeps_what_nppes_does_not_k
     assert_eq!(store.count_providers().await.unwrap(), 30);
 }
 
-async fn a_file_without_the_nppes_columns_is_refused(store: Store) {
+async fn a_file_without_the_nppes_columns_is_refused(TestContext { store, .. }: TestContext) {
     let error = import_nppes(
         &store,
         std::io::Cursor::new(b"npi,name\n1234567893,Jane\n".to_vec()),
@@ -491,7 +500,9 @@ async fn a_file_without_the_nppes_columns_is_refused(store: Store) {
     assert_eq!(store.count_providers().await.unwrap(), 0);
 }
 
-async fn a_row_that_is_not_utf8_does_not_stop_the_rows_after_it(store: Store) {
+async fn a_row_that_is_not_utf8_does_not_stop_the_rows_after_it(
+    TestContext { store, .. }: TestContext,
+) {
     // The fixture with a Latin-1 "É" (0xC9) in the first row's last name: the registry is
     // ASCII, so a stray byte is read as a replacement character, never the end of the file.
     let mut bytes = std::fs::read(support::fixture(FIXTURE)).unwrap();

@@ -22,6 +22,8 @@ mod match_logs;
 mod migration;
 mod providers;
 mod state;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 
 use std::time::Duration;
 

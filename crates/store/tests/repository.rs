@@ -10,15 +10,17 @@ use carematch_domain::{
     BirthType, CareMode, CareType, MatchOutcome, PaymentFit, Provider, ProviderId, Symptom,
     WarningSign,
 };
+use carematch_store::on_every_backend;
+use carematch_store::test_support::TestContext;
 use carematch_store::{
     AuditRecord, MatchLogRecord, MatchLogResultRecord, MatchOutcomeRecord, StoreError,
     UpsertOutcome,
 };
 use chrono::{NaiveDate, TimeDelta, Utc};
 use futures::TryStreamExt;
-use support::{TestContext, full_provider, minimal_provider, npi, provider_id};
+use support::{full_provider, minimal_provider, npi, provider_id};
 
-store_test_suite!(
+on_every_backend!(
     migrating_twice_is_idempotent_and_keeps_the_data,
     an_upsert_creates_then_updates_and_replaces_child_rows,
     a_round_trip_preserves_every_field_of_a_provider,

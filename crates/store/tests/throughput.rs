@@ -11,8 +11,9 @@ mod support;
 use std::time::Instant;
 
 use carematch_domain::{CareMode, CareType, PaymentFit, Provider, Symptom};
+use carematch_store::test_support::{self, TestContext};
 use carematch_store::{MatchLogRecord, MatchLogResultRecord};
-use support::{TestContext, full_provider, minimal_provider};
+use support::{full_provider, minimal_provider};
 
 const BATCH_SIZE: usize = 1_000;
 
@@ -67,13 +68,13 @@ async fn measure(ctx: TestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check: run it with --ignored --nocapture"]
 async fn batch_upsert_throughput_on_sqlite() {
-    support::run_on_sqlite(measure).await;
+    test_support::run_on_sqlite(measure).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check: run it with --ignored --nocapture"]
 async fn batch_upsert_throughput_on_postgres() {
-    support::run_on_postgres(measure).await;
+    test_support::run_on_postgres(measure).await;
 }
 
 /// What the writer sends: a request with 20 results whose scores, like the engine's, need
@@ -156,11 +157,11 @@ async fn measure_match_logs(ctx: TestContext) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check: run it with --ignored --nocapture"]
 async fn match_log_insert_throughput_on_sqlite() {
-    support::run_on_sqlite(measure_match_logs).await;
+    test_support::run_on_sqlite(measure_match_logs).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check: run it with --ignored --nocapture"]
 async fn match_log_insert_throughput_on_postgres() {
-    support::run_on_postgres(measure_match_logs).await;
+    test_support::run_on_postgres(measure_match_logs).await;
 }

@@ -8,12 +8,13 @@
 
 use carematch_domain::{PaymentFit, ProviderId};
 use chrono::NaiveDate;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::{Alias, Query, SimpleExpr};
 use uuid::Uuid;
 
 use super::Migrator;
+use crate::test_support::{PostgresDatabase, SqliteDatabase};
 use crate::{MatchLogResultRecord, Store, StoreOptions};
 
 const ORIGINAL: u128 = 1;
@@ -319,9 +320,8 @@ fn uuid_literal(connection: &DatabaseConnection, n: u128) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_results_written_by_the_old_layout_survive_into_the_view() {
-    let folder = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/store.db", folder.path().display());
-    let store = Store::connect(&url, &StoreOptions::default())
+    let database = SqliteDatabase::create("store.db");
+    let store = Store::connect(database.url(), &StoreOptions::default())
         .await
         .unwrap();
     old_layout_survives(store.clone()).await;
@@ -330,51 +330,19 @@ async fn sqlite_results_written_by_the_old_layout_survive_into_the_view() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_results_written_by_the_old_layout_survive_into_the_view() {
-    let Ok(base_url) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "TEST_DATABASE_URL must be set under CI=true"
-        );
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
+    let Some(database) = PostgresDatabase::create("carematch_migration_test").await else {
         return;
     };
-    let name = format!("carematch_migration_test_{}", Uuid::new_v4().simple());
-    let admin = Database::connect(&base_url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+    let store = Store::connect(database.url(), &StoreOptions::default())
         .await
         .unwrap();
-    let store = Store::connect(
-        &with_database_name(&base_url, &name),
-        &StoreOptions::default(),
-    )
-    .await
-    .unwrap();
     let outcome = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
         old_layout_survives(store.clone()),
     ))
     .await;
     store.close().await.unwrap();
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .unwrap();
+    database.drop_database().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
-    }
-}
-
-/// `postgres://user@host:5432/test?x=y` with `test` replaced by `name`.
-fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let authority_start = base.find("://").map_or(0, |index| index + 3);
-    let server = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    if query.is_empty() {
-        format!("{server}/{name}")
-    } else {
-        format!("{server}/{name}?{query}")
     }
 }
