@@ -193,8 +193,8 @@ async fn with_nothing_listening_at_the_redis_address_every_request_succeeds_quic
         .unwrap()
         .port();
     let app = app_with(|settings| {
-        settings.redis_url = Some(redis_url(&format!("redis://127.0.0.1:{dead_port}")));
-        settings.redis_command_timeout_ms = 100;
+        settings.cache.redis_url = Some(redis_url(&format!("redis://127.0.0.1:{dead_port}")));
+        settings.cache.redis_command_timeout_ms = 100;
     })
     .await;
     let slowest = slowest_of_distinct_requests(&app, 20).await;
@@ -214,8 +214,8 @@ async fn with_a_redis_that_never_answers_every_request_succeeds_within_the_timeo
         }
     });
     let app = app_with(|settings| {
-        settings.redis_url = Some(redis_url(&format!("redis://{address}")));
-        settings.redis_command_timeout_ms = 100;
+        settings.cache.redis_url = Some(redis_url(&format!("redis://{address}")));
+        settings.cache.redis_command_timeout_ms = 100;
     })
     .await;
     let slowest = slowest_of_distinct_requests(&app, 20).await;
@@ -249,10 +249,10 @@ async fn redis_cut_while_requests_run_fails_none_and_is_used_again_once_back() {
     .await;
     let prefix = format!("carematch-e2e-{}:", uuid::Uuid::new_v4().simple());
     let through_proxy = |settings: &mut Settings| {
-        settings.redis_url = Some(redis_url(&format!("redis://{}", proxy.address())));
-        settings.redis_key_prefix = prefix.clone();
-        settings.redis_command_timeout_ms = 100;
-        settings.redis_breaker_open_ms = 300;
+        settings.cache.redis_url = Some(redis_url(&format!("redis://{}", proxy.address())));
+        settings.cache.redis_key_prefix = prefix.clone();
+        settings.cache.redis_command_timeout_ms = 100;
+        settings.cache.redis_breaker_open_ms = 300;
     };
     let replica_a = app_with(through_proxy).await;
     let replica_b = app_with(through_proxy).await;
@@ -331,8 +331,8 @@ async fn a_persisted_query_registered_on_one_replica_works_on_another() {
     };
     let prefix = format!("carematch-e2e-{}:", uuid::Uuid::new_v4().simple());
     let shared = |settings: &mut Settings| {
-        settings.redis_url = Some(redis_url(&url));
-        settings.redis_key_prefix = prefix.clone();
+        settings.cache.redis_url = Some(redis_url(&url));
+        settings.cache.redis_key_prefix = prefix.clone();
     };
     let replica_a = spawn_app_with_settings(AppOptions::default(), shared).await;
     let replica_b = spawn_app_with_settings(AppOptions::default(), shared).await;

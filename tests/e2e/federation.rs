@@ -138,7 +138,7 @@ async fn carematch_composes_alone_or_beside_a_bookings_subgraph_and_its_interfac
         .expect("NPI provider stored");
 
     let with_listings = spawn_app_with_settings(AppOptions::default(), |settings| {
-        settings.care_listing_interface_object = true;
+        settings.server.care_listing_interface_object = true;
     })
     .await;
     with_listings.load_scenario_providers().await;

@@ -111,8 +111,8 @@ async fn fuzzing_app() -> TestApp {
         },
         |settings| {
             // As in production: no introspection, no suggestions.
-            settings.introspection = false;
-            settings.playground = false;
+            settings.server.introspection = false;
+            settings.server.playground = false;
         },
     )
     .await

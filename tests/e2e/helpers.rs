@@ -64,14 +64,12 @@ pub async fn spawn_app_with_settings(
             data_dir.path().join("carematch.db").display()
         )
     });
-    let mut settings = Settings {
-        listen: "127.0.0.1:0".into(),
-        database_url: database_url.clone(),
-        index_dir: data_dir.path().join("index"),
-        seed_demo: options.seed_demo,
-        jwt_secret: Some(test_secret()),
-        ..Settings::default()
-    };
+    let mut settings = Settings::default();
+    settings.server.listen = "127.0.0.1:0".into();
+    settings.database.database_url = database_url.clone();
+    settings.index.index_dir = data_dir.path().join("index");
+    settings.index.seed_demo = options.seed_demo;
+    settings.auth.jwt_secret = Some(test_secret());
     customize_settings(&mut settings);
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("address"),

@@ -14,9 +14,9 @@ fn sha256_hex(text: &str) -> String {
 
 async fn production_like_app() -> TestApp {
     spawn_app_with_settings(AppOptions::default(), |settings| {
-        settings.introspection = false;
-        settings.playground = false;
-        settings.cors_allowed_origins = vec!["https://app.example.org".into()];
+        settings.server.introspection = false;
+        settings.server.playground = false;
+        settings.server.cors_allowed_origins = vec!["https://app.example.org".into()];
     })
     .await
 }
@@ -91,7 +91,7 @@ async fn the_playground_is_served_by_default_and_is_404_when_off() {
 #[tokio::test]
 async fn with_a_router_secret_graphql_requires_it_and_health_checks_do_not() {
     let app = spawn_app_with_settings(AppOptions::default(), |settings| {
-        settings.router_secret =
+        settings.server.router_secret =
             Some(serde_json::from_value(json!("router-secret-0123456789")).unwrap());
     })
     .await;

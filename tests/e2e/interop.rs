@@ -242,7 +242,7 @@ async fn gzip_and_brotli_request_bodies_are_accepted() {
 #[tokio::test]
 async fn a_compressed_body_that_inflates_past_the_body_limit_is_refused() {
     let app = spawn_app_with_settings(AppOptions::default(), |settings| {
-        settings.max_request_body_bytes = 64 * 1024;
+        settings.limits.max_request_body_bytes = 64 * 1024;
     })
     .await;
     // 16 MB of spaces inside valid JSON compress to a few kilobytes: well under the limit as

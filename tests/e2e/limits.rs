@@ -49,7 +49,7 @@ async fn a_query_nested_deeper_than_the_limit_is_query_too_deep() {
 #[tokio::test]
 async fn complexity_counts_first_times_the_selection_of_a_page() {
     let app = spawn_app_with_settings(AppOptions::default(), |settings| {
-        settings.max_query_complexity = 200;
+        settings.limits.max_query_complexity = 200;
     })
     .await;
     let query = "query($first: Int) { matchProviders(input: { location: { postalCode: \"97205\" } }, first: $first) { edges { cursor node { rank score } } } }";
@@ -176,10 +176,10 @@ async fn a_request_past_the_timeout_is_request_timeout_and_the_server_stays_up()
             ..AppOptions::default()
         },
         |settings| {
-            settings.request_timeout_ms = 1;
-            settings.redis_url =
+            settings.server.request_timeout_ms = 1;
+            settings.cache.redis_url =
                 Some(serde_json::from_value(json!(format!("redis://{address}"))).expect("secret"));
-            settings.redis_command_timeout_ms = 100;
+            settings.cache.redis_command_timeout_ms = 100;
         },
     )
     .await;

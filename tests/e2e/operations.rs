@@ -24,13 +24,12 @@ fn match_variables(n: usize) -> Value {
 }
 
 fn settings_in(dir: &std::path::Path) -> Settings {
-    Settings {
-        listen: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}?mode=rwc", dir.join("c.db").display()),
-        index_dir: dir.join("index"),
-        seed_demo: 30,
-        ..Settings::default()
-    }
+    let mut settings = Settings::default();
+    settings.server.listen = "127.0.0.1:0".into();
+    settings.database.database_url = format!("sqlite://{}?mode=rwc", dir.join("c.db").display());
+    settings.index.index_dir = dir.join("index");
+    settings.index.seed_demo = 30;
+    settings
 }
 
 fn config_of(settings: Settings) -> Config {
@@ -43,10 +42,9 @@ fn config_of(settings: Settings) -> Config {
 #[tokio::test]
 async fn readiness_flips_to_ready_only_after_the_index_is_loaded_and_back_on_shutdown() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_of(Settings {
-        shutdown_delay_seconds: 1,
-        ..settings_in(dir.path())
-    });
+    let mut settings = settings_in(dir.path());
+    settings.server.shutdown_delay_seconds = 1;
+    let config = config_of(settings);
     let mut application = Application::build(&config, true).await.unwrap();
     let base = format!("http://{}", application.address());
     let readiness = application.readiness();

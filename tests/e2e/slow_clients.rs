@@ -9,8 +9,8 @@ use tokio::net::TcpStream;
 
 async fn app_with_read_timeouts(header_ms: u64, body_ms: u64) -> TestApp {
     spawn_app_with_settings(AppOptions::default(), |settings| {
-        settings.header_read_timeout_ms = header_ms;
-        settings.body_read_timeout_ms = body_ms;
+        settings.server.header_read_timeout_ms = header_ms;
+        settings.server.body_read_timeout_ms = body_ms;
     })
     .await
 }

@@ -144,11 +144,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(*admin, "only admin tokens exist: pass --admin");
         let secret = config
             .settings
+            .auth
             .jwt_secret
             .as_ref()
             .context("CAREMATCH_JWT_SECRET must be set to mint a token")?;
         let seconds = parse_duration_seconds(ttl).with_context(|| format!("--ttl {ttl}"))?;
-        let max_seconds = config.settings.jwt_max_lifetime_seconds;
+        let max_seconds = config.settings.auth.jwt_max_lifetime_seconds;
         anyhow::ensure!(
             seconds <= max_seconds,
             "--ttl {ttl}: longer than CAREMATCH_JWT_MAX_LIFETIME_SECONDS ({max_seconds} s), the service would refuse it"
@@ -157,8 +158,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             secret.expose(),
             subject,
             seconds,
-            config.settings.jwt_issuer.as_deref(),
-            config.settings.jwt_audience.as_deref(),
+            config.settings.auth.jwt_issuer.as_deref(),
+            config.settings.auth.jwt_audience.as_deref(),
         )
         .map_err(|problem| anyhow::anyhow!(problem))?;
         println!("{token}");
@@ -167,7 +168,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Healthcheck { path } = &cli.command {
         return healthcheck::check(config.listen, path);
     }
-    telemetry::init(&config.settings);
+    telemetry::init(&config.settings.logging);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

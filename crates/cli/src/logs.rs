@@ -76,7 +76,7 @@ pub async fn run(config: &Config, command: LogsCommand) -> anyhow::Result<ExitCo
                     );
                     seconds / 86_400
                 }
-                None => u64::from(config.settings.match_log_retention_days),
+                None => u64::from(config.settings.match_log.match_log_retention_days),
             };
             let today = chrono::Utc::now().date_naive();
             let cutoff = today

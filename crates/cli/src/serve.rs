@@ -17,7 +17,7 @@ use std::sync::Arc;
 use carematch_api::{
     ApiLimits, ApiOptions, AppState, ApplicationSlot, AuthConfig, Authenticator, RouterSecret,
 };
-use carematch_cache::{ChangeFeed, RedisLink, RedisOptions, TwoTierCache, TwoTierCacheOptions};
+use carematch_cache::{ChangeFeed, RedisLink, TwoTierCache, TwoTierCacheOptions};
 use carematch_search::ProviderIndex;
 use carematch_service::match_log::{MatchLogWriter, MatchLogWriterOptions};
 use carematch_service::propagation::PropagationOptions;
@@ -30,27 +30,18 @@ use crate::seed;
 
 /// The database pool's settings, from `CAREMATCH_DATABASE_*`.
 pub fn store_options(config: &Config) -> StoreOptions {
-    let settings = &config.settings;
-    let never_when_zero = |seconds: u64| (seconds > 0).then(|| Duration::from_secs(seconds));
-    StoreOptions {
-        max_connections: settings.database_max_connections,
-        connect_timeout: Duration::from_millis(settings.database_connect_timeout_ms),
-        acquire_timeout: Duration::from_millis(settings.database_acquire_timeout_ms),
-        idle_timeout: never_when_zero(settings.database_idle_timeout_seconds),
-        max_lifetime: never_when_zero(settings.database_max_lifetime_seconds),
-        ..StoreOptions::default()
-    }
+    config.settings.database.store_options()
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
     let options = store_options(config);
-    Store::connect(&config.settings.database_url, &options)
+    Store::connect(&config.settings.database.database_url, &options)
         .await
         .context("connecting to the database (CAREMATCH_DATABASE_URL)")
 }
 
 fn auth_config(config: &Config) -> anyhow::Result<AuthConfig> {
-    let settings = &config.settings;
+    let settings = &config.settings.auth;
     let rs256_public_key_pem = settings
         .jwt_public_key_file
         .as_ref()
@@ -74,18 +65,18 @@ fn auth_config(config: &Config) -> anyhow::Result<AuthConfig> {
 
 /// The HTTP switches and limits from the settings.
 pub fn api_options(config: &Config) -> ApiOptions {
-    let settings = &config.settings;
+    let (settings, limits) = (&config.settings.server, &config.settings.limits);
     ApiOptions {
         playground: settings.playground,
         introspection: settings.introspection,
         limits: ApiLimits {
-            max_depth: settings.max_query_depth,
-            max_complexity: settings.max_query_complexity,
-            max_aliases: settings.max_aliases,
-            max_root_fields: settings.max_root_fields,
-            max_directives_per_field: settings.max_directives_per_field,
-            max_body_bytes: settings.max_request_body_bytes,
-            max_query_bytes: settings.max_query_bytes,
+            max_depth: limits.max_query_depth,
+            max_complexity: limits.max_query_complexity,
+            max_aliases: limits.max_aliases,
+            max_root_fields: limits.max_root_fields,
+            max_directives_per_field: limits.max_directives_per_field,
+            max_body_bytes: limits.max_request_body_bytes,
+            max_query_bytes: limits.max_query_bytes,
             request_timeout: std::time::Duration::from_millis(settings.request_timeout_ms),
             body_read_timeout: Duration::from_millis(settings.body_read_timeout_ms),
         },
@@ -97,8 +88,8 @@ pub fn api_options(config: &Config) -> ApiOptions {
         persisted_queries_capacity: settings.persisted_queries_capacity,
         // Connected in start-up (see `redis_link`).
         redis: None,
-        response_cache_ttl: Duration::from_secs(settings.cache_ttl_seconds),
-        response_cache_bytes: settings.cache_capacity_mb.saturating_mul(1024 * 1024),
+        response_cache_ttl: Duration::from_secs(config.settings.cache.cache_ttl_seconds),
+        response_cache_bytes: config.settings.cache.capacity_bytes(),
         care_listing_interface_object: settings.care_listing_interface_object,
     }
 }
@@ -134,7 +125,7 @@ impl Application {
             .with_context(|| format!("binding {} (CAREMATCH_LISTEN)", config.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
         let readiness = Arc::new(Readiness::new());
-        if config.settings.redis_url.is_some() {
+        if config.settings.cache.redis_url.is_some() {
             readiness.set_redis(RedisStatus::Unknown);
         }
         Ok(Self {
@@ -181,7 +172,7 @@ impl Application {
             hold_startup,
         } = self;
         tracing::info!(address = %address, "listening");
-        let settings = &config.settings;
+        let settings = &config.settings.server;
         let grace_period = Duration::from_secs(settings.shutdown_grace_seconds);
         let pre_stop_delay = Duration::from_secs(settings.shutdown_delay_seconds);
         let router = carematch_api::service_router(Arc::clone(&readiness), slot.clone());
@@ -258,17 +249,8 @@ async fn save_index_snapshot(index: Arc<ProviderIndex>) {
 /// Redis, when `CAREMATCH_REDIS_URL` is set. Nothing is connected yet: a replica starts and
 /// serves while redis is down.
 pub(crate) fn redis_link(config: &Config) -> anyhow::Result<Option<Arc<RedisLink>>> {
-    let settings = &config.settings;
-    let Some(url) = &settings.redis_url else {
+    let Some(options) = config.settings.cache.redis_options() else {
         return Ok(None);
-    };
-    let options = RedisOptions {
-        url: url.expose().to_owned(),
-        key_prefix: settings.redis_key_prefix.clone(),
-        command_timeout: Duration::from_millis(settings.redis_command_timeout_ms),
-        connect_timeout: Duration::from_millis(settings.redis_connect_timeout_ms),
-        breaker_failures: settings.redis_breaker_failures,
-        breaker_open_for: Duration::from_millis(settings.redis_breaker_open_ms),
     };
     Ok(Some(Arc::new(RedisLink::new(options).map_err(
         |error| anyhow::anyhow!("CAREMATCH_REDIS_URL: {error}"),
@@ -306,7 +288,7 @@ async fn start_application(
     if migrate {
         store.migrate().await.context("running migrations")?;
     }
-    let seed_count = config.settings.seed_demo;
+    let seed_count = config.settings.index.seed_demo;
     if seed_count > 0
         && store
             .count_providers()
@@ -315,7 +297,8 @@ async fn start_application(
             == 0
     {
         tracing::info!(count = seed_count, "empty database: seeding demo providers");
-        let summary = seed::seed_demo(&store, seed_count, config.settings.seed_demo_seed).await?;
+        let summary =
+            seed::seed_demo(&store, seed_count, config.settings.index.seed_demo_seed).await?;
         tracing::info!(
             providers = summary.providers,
             seconds = summary.seconds,
@@ -325,14 +308,14 @@ async fn start_application(
     if let Some(hold) = hold {
         hold.await;
     }
-    let index_dir = config.settings.index_dir.clone();
+    let index_dir = config.settings.index.index_dir.clone();
     let index = tokio::task::spawn_blocking(move || ProviderIndex::open_or_create(&index_dir))
         .await
         .context("opening the search index")?
         .with_context(|| {
             format!(
                 "opening the search index in {} (CAREMATCH_INDEX_DIR)",
-                config.settings.index_dir.display()
+                config.settings.index.index_dir.display()
             )
         })?;
     let redis = redis_link(config)?;
@@ -374,18 +357,15 @@ async fn start_application(
         redis.clone(),
         Arc::clone(readiness),
         PropagationOptions {
-            catch_up_interval: Duration::from_millis(config.settings.catch_up_interval_ms),
+            catch_up_interval: Duration::from_millis(config.settings.index.catch_up_interval_ms),
         },
     );
     let match_log = MatchLogWriter::start(store, MatchLogWriterOptions::default());
     readiness.attach_match_log_writer(match_log.clone());
     let results = TwoTierCache::new(
         &TwoTierCacheOptions {
-            ttl: Duration::from_secs(config.settings.cache_ttl_seconds),
-            local_capacity_bytes: config
-                .settings
-                .cache_capacity_mb
-                .saturating_mul(1024 * 1024),
+            ttl: Duration::from_secs(config.settings.cache.cache_ttl_seconds),
+            local_capacity_bytes: config.settings.cache.capacity_bytes(),
         },
         redis.clone(),
     );

@@ -11,9 +11,9 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogFormat, Settings};
+use crate::config::{LogFormat, LogSettings};
 
-pub fn init(settings: &Settings) {
+pub fn init(settings: &LogSettings) {
     let filter =
         EnvFilter::try_new(&settings.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let json = match settings.log_format {

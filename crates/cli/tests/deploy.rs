@@ -78,12 +78,15 @@ fn the_router_refuses_what_the_subgraph_refuses_and_allows_the_same_origins() {
     let defaults = Settings::default();
     let router = &yaml("deploy/router/router.yaml")[0];
     let limit = |key: &str| router["limits"][key].as_i64().unwrap_or(-1);
-    assert_eq!(limit("max_depth"), defaults.max_query_depth as i64);
-    assert_eq!(limit("max_aliases"), defaults.max_aliases as i64);
-    assert_eq!(limit("max_root_fields"), defaults.max_root_fields as i64);
+    assert_eq!(limit("max_depth"), defaults.limits.max_query_depth as i64);
+    assert_eq!(limit("max_aliases"), defaults.limits.max_aliases as i64);
+    assert_eq!(
+        limit("max_root_fields"),
+        defaults.limits.max_root_fields as i64
+    );
     assert_eq!(
         limit("http_max_request_bytes"),
-        defaults.max_request_body_bytes as i64
+        defaults.limits.max_request_body_bytes as i64
     );
     let origins: Vec<&str> = router["cors"]["origins"]
         .as_vec()
@@ -91,7 +94,7 @@ fn the_router_refuses_what_the_subgraph_refuses_and_allows_the_same_origins() {
         .iter()
         .map(|origin| origin.as_str().unwrap())
         .collect();
-    assert_eq!(origins, defaults.cors_allowed_origins);
+    assert_eq!(origins, defaults.server.cors_allowed_origins);
     assert_eq!(router["cors"]["allow_any_origin"].as_bool(), Some(false));
     // JWT pass-through: the subgraph checks tokens itself.
     let propagated: Vec<&str> = router["headers"]["all"]["request"]
