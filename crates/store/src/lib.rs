@@ -14,6 +14,7 @@
 //! Architecture invariant: sea-orm types never leave this crate. The API speaks domain types,
 //! plain record structs and [`StoreError`].
 
+mod audit;
 mod bulk;
 mod by_npi;
 mod entity;
@@ -21,6 +22,7 @@ mod error;
 mod match_logs;
 mod migration;
 mod providers;
+mod rows;
 mod state;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
@@ -30,11 +32,12 @@ use std::time::Duration;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 use sea_orm_migration::MigratorTrait;
 
+pub use audit::AuditRecord;
 pub use bulk::BulkLoadSummary;
 pub use error::{DatabaseError, StoreError};
 pub use match_logs::{
-    AuditRecord, ExportCursor, ExportedMatch, MATCH_LOG_TABLES, MatchLogRecord,
-    MatchLogResultRecord, MatchOutcomeRecord, PreparedMatchLogs,
+    ExportCursor, ExportedMatch, MATCH_LOG_TABLES, MatchLogRecord, MatchLogResultRecord,
+    MatchOutcomeRecord, PreparedMatchLogs,
 };
 pub use providers::{Changes, UpsertOutcome};
 
