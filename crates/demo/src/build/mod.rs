@@ -1,22 +1,26 @@
 //! Builds one demo provider from its own random stream: care types, people and names,
 //! credentials, treated symptoms, place, modes, payment and bio, as a `ProviderDraft` that is
 //! then validated like any imported provider.
+//!
+//! `contracts` draws the insurance contracts, `words` the name and the bio.
+
+mod contracts;
+mod words;
 
 use carematch_domain::credentials::known_credential;
-use carematch_domain::payment::is_medicaid;
 use carematch_domain::{
-    CareMode, CareType, CertificationDraft, CertificationScope, InsurancePlanDraft, LocationDraft,
-    ProviderDraft, ProviderId, Symptom,
+    CareMode, CareType, CertificationDraft, LocationDraft, ProviderDraft, ProviderId, Symptom,
 };
 use carematch_postal::PostalCodes;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::payers::{
-    self, BLUE_PLANS, KAISER, KAISER_PLANS, KAISER_STATES, NATIONAL_PAYERS, PLAN_NAME_SHARE,
-};
+use crate::payers::{self};
 use crate::places::{self, Origin, Place};
 use crate::profiles::{self, CareProfile, Credential, PROFILES};
+
+use self::contracts::{contract_care_types, draw_insurance};
+use self::words::{bio, provider_name};
 
 /// What the generator decided beyond the provider itself; tests check distributions on it.
 #[derive(Debug, Clone)]
@@ -391,89 +395,6 @@ fn draw_languages(rng: &mut ChaCha8Rng) -> Vec<String> {
     languages
 }
 
-/// The care types a contract of a provider that gives several names (care-guide.md section 5,
-/// 2nd edition): the main care it was drawn for, the clinical care it also gives, and doula
-/// care under Medicaid (which many states pay for); never a support group, and massage only
-/// when it is the main care (a PT clinic's Cigna contract does not cover its massage room). A
-/// provider of one care type lists none, as most directory records do.
-fn contract_care_types(
-    mut contract: InsurancePlanDraft,
-    main: CareType,
-    care_types: &[CareType],
-) -> InsurancePlanDraft {
-    if care_types.len() > 1 {
-        let medicaid = is_medicaid(&contract.payer);
-        contract.care_types = care_types
-            .iter()
-            .copied()
-            .filter(|care_type| {
-                *care_type == main
-                    || care_type.is_clinical()
-                    || (*care_type == CareType::Doula && medicaid)
-            })
-            .collect();
-    }
-    contract
-}
-
-fn plan_name(rng: &mut ChaCha8Rng, plans: &[&str]) -> Option<String> {
-    (!plans.is_empty() && rng.random_bool(PLAN_NAME_SHARE)).then(|| (*pick(rng, plans)).to_owned())
-}
-
-fn draw_insurance(
-    rng: &mut ChaCha8Rng,
-    profile: &CareProfile,
-    state_code: &str,
-) -> Vec<InsurancePlanDraft> {
-    let mut plans = Vec::new();
-    let state = payers::state(state_code);
-    // Doulas are mostly paid by Medicaid where it covers them, rarely by commercial plans.
-    let commercial_factor = if profile.care_type == CareType::Doula {
-        0.3
-    } else {
-        1.0
-    };
-    if let Some(info) = state
-        && !info.blue_plans.is_empty()
-        && rng.random_bool(0.65 * commercial_factor)
-    {
-        let payer = *pick(rng, info.blue_plans);
-        plans.push(InsurancePlanDraft {
-            payer: payer.to_owned(),
-            plan: plan_name(rng, BLUE_PLANS),
-            care_types: Vec::new(),
-        });
-    }
-    for national in NATIONAL_PAYERS {
-        if rng.random_bool(national.share * commercial_factor) {
-            plans.push(InsurancePlanDraft {
-                payer: national.payer.to_owned(),
-                plan: plan_name(rng, national.plans),
-                care_types: Vec::new(),
-            });
-        }
-    }
-    if KAISER_STATES.contains(&state_code) && rng.random_bool(0.2 * commercial_factor) {
-        plans.push(InsurancePlanDraft {
-            payer: KAISER.to_owned(),
-            plan: plan_name(rng, KAISER_PLANS),
-            care_types: Vec::new(),
-        });
-    }
-    if rng.random_bool(profile.medicaid_share) || plans.is_empty() {
-        let medicaid = match state {
-            Some(info) => info.medicaid.to_owned(),
-            None => format!("{state_code} Medicaid"),
-        };
-        plans.push(InsurancePlanDraft {
-            payer: medicaid,
-            plan: None,
-            care_types: Vec::new(),
-        });
-    }
-    plans
-}
-
 fn location(rng: &mut ChaCha8Rng, place: &Place, city: &str) -> LocationDraft {
     let address = rng.random_bool(profiles::ADDRESS_SHARE).then(|| {
         let number = rng.random_range(100..=9_899_u32);
@@ -495,139 +416,4 @@ fn location(rng: &mut ChaCha8Rng, place: &Place, city: &str) -> LocationDraft {
         region: Some(place.postal.state().to_owned()),
         postal_code: Some(place.postal.code().to_owned()),
     }
-}
-
-fn provider_name(
-    rng: &mut ChaCha8Rng,
-    main: &CareProfile,
-    care_types: &[CareType],
-    individual: bool,
-    credentials: &[Credential],
-    city: &str,
-) -> String {
-    if individual {
-        let first = pick(rng, profiles::FIRST_NAMES);
-        let last = pick(rng, profiles::LAST_NAMES);
-        let mut suffixes: Vec<&str> = credentials
-            .iter()
-            .filter_map(|credential| credential.suffix)
-            .collect();
-        let mut doctor = credentials.iter().any(|credential| credential.doctor);
-        // Obstetric care is given by physicians (MD) or certified nurse-midwives (CNM).
-        if main.care_type == CareType::ObstetricCare && !suffixes.contains(&"CNM") {
-            suffixes.insert(0, "MD");
-            doctor = true;
-        }
-        let title = if doctor { "Dr. " } else { "" };
-        if suffixes.is_empty() {
-            format!("{title}{first} {last}")
-        } else {
-            format!("{title}{first} {last}, {}", suffixes.join(", "))
-        }
-    } else {
-        let place_word = if rng.random_bool(0.5) {
-            city
-        } else {
-            pick(rng, profiles::NATURE_WORDS)
-        };
-        let template = if care_types.len() > 1 && rng.random_bool(0.5) {
-            pick(rng, profiles::MULTI_TYPE_PRACTICE_NAMES)
-        } else {
-            pick(rng, main.practice_names)
-        };
-        template.replace("{place}", place_word)
-    }
-}
-
-/// Joins words as a reader expects: "a", "a and b", "a, b and c".
-fn join_words(words: &[&str]) -> String {
-    match words {
-        [] => String::new(),
-        [only] => (*only).to_owned(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn bio(
-    rng: &mut ChaCha8Rng,
-    main: &CareProfile,
-    second: Option<&CareProfile>,
-    treats: &[Symptom],
-    credentials: &[Credential],
-    modes: &[CareMode],
-    home_visit_radius_km: Option<f64>,
-    languages: &[String],
-    requires_referral: bool,
-) -> String {
-    let mut sentences: Vec<String> = Vec::with_capacity(6);
-    let opening = pick(rng, main.bio_openings);
-    match second {
-        Some(second) => sentences.push(format!("{opening}, and {}.", second.care_type.label())),
-        None => sentences.push(format!("{opening}.")),
-    }
-    if !treats.is_empty() {
-        let mut symptoms: Vec<Symptom> = treats.to_vec();
-        symptoms.sort();
-        symptoms.dedup();
-        let labels: Vec<&str> = symptoms
-            .iter()
-            .take(5)
-            .map(|symptom| symptom.label())
-            .collect();
-        sentences.push(format!("Helps with {}.", join_words(&labels)));
-    }
-    let specialties = main.specialties;
-    if specialties.len() >= 2 {
-        let first = rng.random_range(0..specialties.len());
-        let other = (first + 1 + rng.random_range(0..specialties.len() - 1)) % specialties.len();
-        sentences.push(format!(
-            "Special interest in {} and {}.",
-            specialties[first], specialties[other]
-        ));
-    }
-    let perinatal: Vec<&str> = credentials
-        .iter()
-        .filter(|credential| credential.scope == CertificationScope::Perinatal)
-        .map(|credential| credential.name)
-        .collect();
-    if !perinatal.is_empty() {
-        sentences.push(format!("Perinatal training: {}.", join_words(&perinatal)));
-    }
-    let gives_massage = std::iter::once(main)
-        .chain(second)
-        .any(|profile| profile.care_type == CareType::PostnatalMassage);
-    let mode_words: Vec<String> = modes
-        .iter()
-        .map(|mode| match (mode, home_visit_radius_km) {
-            (CareMode::InPerson, _) => "in person".to_owned(),
-            // Massage is hands-on: telehealth is for the practice's other care.
-            (CareMode::Telehealth, _) if gives_massage => {
-                "by telehealth (massage in person only)".to_owned()
-            }
-            (CareMode::Telehealth, _) => "by telehealth".to_owned(),
-            (CareMode::HomeVisit, Some(radius)) => format!("at home within {radius} km"),
-            (CareMode::HomeVisit, None) => "at home".to_owned(),
-            (CareMode::VirtualGroup, _) => "online".to_owned(),
-        })
-        .collect();
-    let mode_refs: Vec<&str> = mode_words.iter().map(String::as_str).collect();
-    let verb = if main.care_type == CareType::SupportGroup {
-        "Meets"
-    } else {
-        "Sees clients"
-    };
-    sentences.push(format!("{verb} {}.", join_words(&mode_refs)));
-    let other_languages: Vec<&str> = languages
-        .iter()
-        .map(String::as_str)
-        .filter(|language| *language != "English")
-        .collect();
-    if !other_languages.is_empty() {
-        sentences.push(format!("Also in {}.", join_words(&other_languages)));
-    }
-    if requires_referral {
-        sentences.push("Insurance may need a referral from your OB/GYN.".to_owned());
-    }
-    sentences.join(" ")
 }
