@@ -10,10 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::ServerError;
+use carematch_domain::ErrorCode;
 use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
-use crate::limits::{coded_error, codes};
+use crate::limits::coded_error;
 
 /// Where persisted queries live, keyed by the lowercase hex SHA-256 of the query text.
 pub trait PersistedQueryStore: Send + Sync + 'static {
@@ -172,7 +173,7 @@ pub async fn resolve_persisted_query(
     let persisted = serde_json::to_value(persisted).unwrap_or_default();
     if persisted["version"].as_i64() != Some(1) {
         return Err(coded_error(
-            codes::BAD_REQUEST,
+            ErrorCode::BadRequest,
             "unsupported persisted query version: only version 1 is supported",
         ));
     }
@@ -181,7 +182,7 @@ pub async fn resolve_persisted_query(
         .map(str::to_ascii_lowercase)
     else {
         return Err(coded_error(
-            codes::BAD_REQUEST,
+            ErrorCode::BadRequest,
             "persistedQuery.sha256Hash is missing",
         ));
     };
@@ -193,14 +194,14 @@ pub async fn resolve_persisted_query(
             }
             // Apollo clients match on this exact message as well as on the code.
             None => Err(coded_error(
-                codes::PERSISTED_QUERY_NOT_FOUND,
+                ErrorCode::PersistedQueryNotFound,
                 "PersistedQueryNotFound",
             )),
         };
     }
     if query_hash(&request.query) != hash {
         return Err(coded_error(
-            codes::BAD_REQUEST,
+            ErrorCode::BadRequest,
             "provided sha does not match query",
         ));
     }

@@ -1,7 +1,8 @@
-//! The API's errors and the one table from each to its public `extensions.code`.
+//! The API's resolver errors and their public `extensions.code` (a code of the one table,
+//! `carematch_domain::ErrorCode`).
 
 use async_graphql::ErrorExtensions;
-use carematch_domain::ValidationError;
+use carematch_domain::{ErrorCode, HasErrorCode, ValidationError};
 
 /// Every error a resolver returns. User errors say what to fix; internal ones say nothing of
 /// the cause (it goes to the log, with the request id the client also gets).
@@ -30,13 +31,14 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    /// The code the client reads (also through [`HasErrorCode`]).
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
-            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
-            ApiError::Forbidden(_) => "FORBIDDEN",
-            ApiError::NotFound => "NOT_FOUND",
-            ApiError::Internal { .. } => "INTERNAL_SERVER_ERROR",
+            ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound => ErrorCode::NotFound,
+            ApiError::Internal { .. } => ErrorCode::InternalServerError,
         }
     }
 
@@ -99,7 +101,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.message()).extend_with(|_, extensions| {
-            extensions.set("code", self.code());
+            extensions.set("code", self.code().as_str());
             match self {
                 ApiError::BadUserInput { field, .. } => extensions.set("field", field.as_str()),
                 ApiError::Internal { request_id } => {
@@ -111,8 +113,71 @@ impl ErrorExtensions for ApiError {
     }
 }
 
+impl HasErrorCode for ApiError {
+    fn code(&self) -> ErrorCode {
+        ApiError::code(self)
+    }
+}
+
 impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         error.extend()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extension_code(error: &ApiError) -> Option<async_graphql::Value> {
+        error
+            .extend()
+            .extensions
+            .and_then(|extensions| extensions.get("code").cloned())
+    }
+
+    #[test]
+    fn each_error_writes_its_code_of_the_table() {
+        let cases = [
+            (
+                ApiError::BadUserInput {
+                    field: "input.first".into(),
+                    message: "must be between 1 and 50".into(),
+                },
+                "BAD_USER_INPUT",
+            ),
+            (
+                ApiError::Unauthenticated("no token".into()),
+                "UNAUTHENTICATED",
+            ),
+            (ApiError::Forbidden("not an admin".into()), "FORBIDDEN"),
+            (ApiError::NotFound, "NOT_FOUND"),
+            (
+                ApiError::Internal {
+                    request_id: "req-1".into(),
+                },
+                "INTERNAL_SERVER_ERROR",
+            ),
+        ];
+        for (error, wire) in cases {
+            assert_eq!(HasErrorCode::code(&error), wire);
+            assert_eq!(
+                extension_code(&error),
+                Some(async_graphql::Value::from(wire))
+            );
+        }
+    }
+
+    #[test]
+    fn a_validation_error_keeps_its_field_under_the_argument() {
+        let error = ApiError::invalid(
+            "input",
+            ValidationError::new("location.latitude", "must be at most 90"),
+        );
+        assert_eq!(error.code(), ErrorCode::BadUserInput);
+        assert_eq!(
+            error.message(),
+            "input.location.latitude: must be at most 90"
+        );
     }
 }

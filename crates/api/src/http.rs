@@ -23,6 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use carematch_domain::ErrorCode;
 use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -30,7 +31,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tracing::Instrument;
 
 use crate::apq::{PersistedQueryStore, resolve_persisted_query};
-use crate::limits::{ApiLimits, ArrivedByGet, coded_error, codes, ensure_codes, error_code};
+use crate::limits::{ApiLimits, ArrivedByGet, coded_error, ensure_codes, error_code};
 use crate::metrics::{InFlight, OperationSlot};
 use crate::{AppState, CarematchSchema};
 use carematch_service::Readiness;
@@ -198,7 +199,7 @@ async fn dispatch(State(state): State<ServiceState>, request: Request) -> Respon
     if request.uri().path() == "/graphql" {
         let mut response = error_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            codes::SERVICE_UNAVAILABLE,
+            ErrorCode::ServiceUnavailable,
             "carematch is starting: its search index is loading; retry shortly",
             response_format(request.headers()),
         );
@@ -438,7 +439,7 @@ async fn require_router_secret(
         if !sent.is_some_and(|sent| constant_time_equal(sent, secret.0.as_bytes())) {
             return error_response(
                 StatusCode::UNAUTHORIZED,
-                codes::UNAUTHENTICATED,
+                ErrorCode::Unauthenticated,
                 "this subgraph answers only its router: x-router-secret is missing or wrong",
                 response_format(request.headers()),
             );
@@ -489,13 +490,13 @@ fn content_type(format: ResponseFormat) -> HeaderValue {
 /// A refusal before any GraphQL ran, as a GraphQL error body.
 fn error_response(
     status: StatusCode,
-    code: &str,
+    code: ErrorCode,
     message: &str,
     format: ResponseFormat,
 ) -> Response {
-    crate::metrics::record_error(code);
+    crate::metrics::record_error(code.as_str());
     let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code } }]
+        "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
     });
     let mut response = (status, body.to_string()).into_response();
     let headers = response.headers_mut();
@@ -505,19 +506,19 @@ fn error_response(
 }
 
 /// Codes of errors raised before execution: with `graphql-response+json` they answer HTTP 400.
-const REQUEST_ERROR_CODES: &[&str] = &[
-    codes::GRAPHQL_PARSE_FAILED,
-    codes::GRAPHQL_VALIDATION_FAILED,
-    codes::BAD_REQUEST,
-    codes::OPERATION_RESOLUTION_FAILURE,
-    codes::QUERY_TOO_DEEP,
-    codes::QUERY_TOO_COMPLEX,
-    codes::TOO_MANY_ALIASES,
-    codes::TOO_MANY_ROOT_FIELDS,
-    codes::TOO_MANY_DIRECTIVES,
-    codes::QUERY_TOO_LARGE,
-    codes::PERSISTED_QUERY_NOT_FOUND,
-    codes::METHOD_NOT_ALLOWED,
+const REQUEST_ERROR_CODES: &[ErrorCode] = &[
+    ErrorCode::GraphqlParseFailed,
+    ErrorCode::GraphqlValidationFailed,
+    ErrorCode::BadRequest,
+    ErrorCode::OperationResolutionFailure,
+    ErrorCode::QueryTooDeep,
+    ErrorCode::QueryTooComplex,
+    ErrorCode::TooManyAliases,
+    ErrorCode::TooManyRootFields,
+    ErrorCode::TooManyDirectives,
+    ErrorCode::QueryTooLarge,
+    ErrorCode::PersistedQueryNotFound,
+    ErrorCode::MethodNotAllowed,
 ];
 
 fn graphql_response(response: async_graphql::Response, format: ResponseFormat) -> Response {
@@ -534,8 +535,10 @@ fn never_executed(response: &async_graphql::Response) -> bool {
     response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|error| match error_code(error) {
-            Some(code) if code == codes::BAD_USER_INPUT => error.path.is_empty(),
-            Some(code) => REQUEST_ERROR_CODES.contains(&code.as_str()),
+            Some(code) if code == ErrorCode::BadUserInput.as_str() => error.path.is_empty(),
+            Some(code) => REQUEST_ERROR_CODES
+                .iter()
+                .any(|request_error| request_error.as_str() == code),
             None => false,
         })
 }
@@ -562,19 +565,18 @@ fn response_body(response: &async_graphql::Response) -> serde_json::Result<Strin
 /// `response` over HTTP, already serialized as `body`. Not to be stored by any cache: the
 /// caller replaces `Cache-Control` for an answer that may be (`cache_control::for_answer`).
 fn respond(response: async_graphql::Response, body: Vec<u8>, format: ResponseFormat) -> Response {
-    let status = if format == ResponseFormat::GraphqlResponseJson && never_executed(&response) {
-        if response
-            .errors
-            .iter()
-            .any(|error| error_code(error).as_deref() == Some(codes::METHOD_NOT_ALLOWED))
-        {
-            StatusCode::METHOD_NOT_ALLOWED
+    let status =
+        if format == ResponseFormat::GraphqlResponseJson && never_executed(&response) {
+            if response.errors.iter().any(|error| {
+                error_code(error).as_deref() == Some(ErrorCode::MethodNotAllowed.as_str())
+            }) {
+                StatusCode::METHOD_NOT_ALLOWED
+            } else {
+                StatusCode::BAD_REQUEST
+            }
         } else {
-            StatusCode::BAD_REQUEST
-        }
-    } else {
-        StatusCode::OK
-    };
+            StatusCode::OK
+        };
     let mut http_response = (status, body).into_response();
     let headers = http_response.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type(format));
@@ -587,7 +589,7 @@ fn serialization_failed(error: &serde_json::Error, format: ResponseFormat) -> Re
     tracing::error!(error = %error, "response serialization failed");
     error_response(
         StatusCode::INTERNAL_SERVER_ERROR,
-        codes::INTERNAL_SERVER_ERROR,
+        ErrorCode::InternalServerError,
         "internal error",
         format,
     )
@@ -602,7 +604,7 @@ async fn graphql_post(
     if may_be_forged_cross_site(&headers) {
         return error_response(
             StatusCode::BAD_REQUEST,
-            codes::BAD_REQUEST,
+            ErrorCode::BadRequest,
             "this request may be a cross-site request forgery and was refused: send a \
              `content-type` other than application/x-www-form-urlencoded, multipart/form-data \
              or text/plain (GraphQL is sent as application/json), or a non-empty \
@@ -617,7 +619,7 @@ async fn graphql_post(
     {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            codes::BAD_REQUEST,
+            ErrorCode::BadRequest,
             "the request body's content-encoding is not supported: send it as gzip, br or \
              uncompressed",
             format,
@@ -627,7 +629,7 @@ async fn graphql_post(
     let payload_too_large = || {
         error_response(
             StatusCode::PAYLOAD_TOO_LARGE,
-            codes::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
             &format!("the request body is larger than {max_body_bytes} bytes"),
             format,
         )
@@ -652,7 +654,7 @@ async fn graphql_post(
         Err(_) => {
             return error_response(
                 StatusCode::REQUEST_TIMEOUT,
-                codes::REQUEST_TIMEOUT,
+                ErrorCode::RequestTimeout,
                 &format!(
                     "the request body did not arrive within {} ms",
                     body_read_timeout.as_millis()
@@ -663,7 +665,7 @@ async fn graphql_post(
         Ok(Err(_)) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
-                codes::BAD_REQUEST,
+                ErrorCode::BadRequest,
                 "the request body could not be read",
                 format,
             );
@@ -675,7 +677,7 @@ async fn graphql_post(
         Err(_) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
-                codes::BAD_REQUEST,
+                ErrorCode::BadRequest,
                 "the body must be a JSON object with a `query` string and optional \
                  `operationName`, `variables` (an object) and `extensions` (an object)",
                 format,
@@ -688,7 +690,7 @@ async fn graphql_post(
         }
         async_graphql::BatchRequest::Batch(_) => error_response(
             StatusCode::BAD_REQUEST,
-            codes::BATCHING_NOT_SUPPORTED,
+            ErrorCode::BatchingNotSupported,
             "batched requests are not supported: send one operation per request",
             format,
         ),
@@ -773,7 +775,7 @@ async fn execute(
     if request.query.is_empty() && !request.extensions.contains_key("persistedQuery") {
         return error_response(
             StatusCode::BAD_REQUEST,
-            codes::BAD_REQUEST,
+            ErrorCode::BadRequest,
             "the request has no `query` (nor `extensions.persistedQuery`)",
             format,
         );
@@ -866,7 +868,7 @@ async fn execute_graphql(
         )
     {
         slot.record(&parsed.document);
-        crate::metrics::record_error(codes::BAD_USER_INPUT);
+        crate::metrics::record_error(ErrorCode::BadUserInput.as_str());
         return graphql_response(async_graphql::Response::from_errors(vec![error]), format);
     }
     let replayable = replay_key.is_some()
@@ -922,7 +924,7 @@ async fn execute_graphql(
             let timeout_ms = limits.request_timeout.as_millis();
             tracing::warn!(timeout_ms, "request timed out");
             async_graphql::Response::from_errors(vec![coded_error(
-                codes::REQUEST_TIMEOUT,
+                ErrorCode::RequestTimeout,
                 format!("the request took longer than {timeout_ms} ms"),
             )])
         }
@@ -1042,7 +1044,7 @@ async fn graphql_get(
     if query_string.len() > state.options.limits.max_body_bytes {
         return error_response(
             StatusCode::URI_TOO_LONG,
-            codes::QUERY_TOO_LARGE,
+            ErrorCode::QueryTooLarge,
             "the query string is too long: send large requests with POST",
             format,
         );
@@ -1055,7 +1057,7 @@ async fn graphql_get(
         }
         Err(_) => error_response(
             StatusCode::BAD_REQUEST,
-            codes::BAD_REQUEST,
+            ErrorCode::BadRequest,
             "the query string must hold `query` and optional `operationName`, and `variables` \
              and `extensions` as JSON objects",
             format,
@@ -1165,7 +1167,7 @@ mod tests {
         let mut errors = vec![
             async_graphql::ServerError::new("something async-graphql said", None),
             async_graphql::ServerError::new("Unknown operation named \"B\"", None),
-            coded_error(codes::BAD_USER_INPUT, "first: must be between 1 and 50"),
+            coded_error(ErrorCode::BadUserInput, "first: must be between 1 and 50"),
         ];
         ensure_codes(&mut errors, "req-9");
         assert_eq!(

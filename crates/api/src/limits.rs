@@ -1,8 +1,8 @@
-//! Query limits (OWASP GraphQL cheat sheet, Apollo router practice) and the public codes of
-//! the GraphQL pipeline's own errors: one async-graphql extension checks the query's size,
+//! Query limits (OWASP GraphQL cheat sheet, Apollo router practice) and the public codes (of the
+//! one table, `carematch_domain::ErrorCode`) of the GraphQL pipeline's own errors: one async-graphql extension checks the query's size,
 //! aliases, root fields and method at parse time and gives every parse and validation error an
 //! `extensions.code`, so no error reaches a client without one. Documents of queries that pass
-//! these checks run on a schema without the extension (`parsed.rs`, `http.rs`).
+//! these checks run on a schema without the extension (`parsed.rs`, `http/schema_run.rs`).
 //!
 //! Depth, complexity and directives per field are counted by async-graphql itself (configured in
 //! `schema_builder`); this module only names their errors.
@@ -18,47 +18,7 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
 use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, ValidationResult, Variables};
-
-/// The codes of errors raised before any resolver runs. Resolver errors use [`crate::ApiError`].
-pub mod codes {
-    /// The document is not GraphQL (Apollo's code).
-    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
-    /// The document does not fit the schema (Apollo's code).
-    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
-    /// A variable or argument value has the wrong type (Apollo's code).
-    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-    /// The HTTP request is not a GraphQL request: bad JSON, bad query string (Apollo's code).
-    pub const BAD_REQUEST: &str = "BAD_REQUEST";
-    /// No operation, or several and no `operationName` (Apollo's code).
-    pub const OPERATION_RESOLUTION_FAILURE: &str = "OPERATION_RESOLUTION_FAILURE";
-    /// The query is nested deeper than `max_query_depth`.
-    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
-    /// The query costs more than `max_query_complexity`.
-    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
-    /// More aliases than `max_aliases`.
-    pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
-    /// More root fields than `max_root_fields`.
-    pub const TOO_MANY_ROOT_FIELDS: &str = "TOO_MANY_ROOT_FIELDS";
-    /// More directives on one field than `max_directives_per_field`.
-    pub const TOO_MANY_DIRECTIVES: &str = "TOO_MANY_DIRECTIVES";
-    /// The query text is longer than `max_query_bytes`.
-    pub const QUERY_TOO_LARGE: &str = "QUERY_TOO_LARGE";
-    /// The request body is larger than `max_request_body_bytes` (HTTP 413).
-    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
-    /// A JSON array of operations was sent (HTTP 400).
-    pub const BATCHING_NOT_SUPPORTED: &str = "BATCHING_NOT_SUPPORTED";
-    /// The request ran longer than `request_timeout_ms`, or its body took longer than
-    /// `body_read_timeout_ms` to arrive (HTTP 408).
-    pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
-    /// APQ: the hash is unknown; send the query with it (Apollo's code).
-    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
-    /// A mutation was sent with GET (HTTP 405).
-    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
-    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
-    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
-    /// The replica is starting (its index is loading): retry on another (HTTP 503).
-    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
-}
+use carematch_domain::ErrorCode;
 
 /// Every limit on one request. The defaults admit any query the frontends and the router send
 /// (a full `matchProviders` page of 50 costs about 2,500) and refuse what only an attacker sends.
@@ -106,7 +66,7 @@ impl Default for ApiLimits {
 pub const MAX_EXPANDED_SELECTIONS: usize = 20_000;
 
 /// A pipeline error with its public code.
-pub fn coded_error(code: &str, message: impl Into<String>) -> ServerError {
+pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
     let mut error = ServerError::new(message, None);
     set_code(&mut error, code);
     error
@@ -114,7 +74,7 @@ pub fn coded_error(code: &str, message: impl Into<String>) -> ServerError {
 
 /// A pipeline error with its public code, located in the query.
 pub fn coded_error_at(
-    code: &str,
+    code: ErrorCode,
     message: impl Into<String>,
     pos: async_graphql::Pos,
 ) -> ServerError {
@@ -123,9 +83,9 @@ pub fn coded_error_at(
     error
 }
 
-fn set_code(error: &mut ServerError, code: &str) {
+fn set_code(error: &mut ServerError, code: ErrorCode) {
     let mut extensions = error.extensions.take().unwrap_or_default();
-    extensions.set("code", code);
+    extensions.set("code", code.as_str());
     error.extensions = Some(extensions);
 }
 
@@ -191,7 +151,7 @@ impl Extension for RequestGuardExtension {
         let limits = &self.limits;
         if query.len() > limits.max_query_bytes {
             return Err(coded_error(
-                codes::QUERY_TOO_LARGE,
+                ErrorCode::QueryTooLarge,
                 format!("the query is longer than {} bytes", limits.max_query_bytes),
             ));
         }
@@ -229,12 +189,12 @@ impl Extension for RequestGuardExtension {
 fn code_parse_error(mut error: ServerError) -> ServerError {
     if error.message.starts_with("The recursion depth") {
         error.message = "the query is nested too deeply".into();
-        set_code(&mut error, codes::QUERY_TOO_DEEP);
+        set_code(&mut error, ErrorCode::QueryTooDeep);
     } else if error.message.starts_with("The number of directives") {
-        set_code(&mut error, codes::TOO_MANY_DIRECTIVES);
+        set_code(&mut error, ErrorCode::TooManyDirectives);
     } else {
         error.message = "syntax error: the document is not valid GraphQL".into();
-        set_code(&mut error, codes::GRAPHQL_PARSE_FAILED);
+        set_code(&mut error, ErrorCode::GraphqlParseFailed);
     }
     error
 }
@@ -245,20 +205,20 @@ fn code_validation_error(mut error: ServerError, limits: &ApiLimits) -> ServerEr
             "the query is too complex: its cost is above {} (ask for fewer fields or a smaller `first`)",
             limits.max_complexity
         );
-        codes::QUERY_TOO_COMPLEX
+        ErrorCode::QueryTooComplex
     } else if error.message == "Query is nested too deep." {
         error.message = format!(
             "the query is nested deeper than {} levels",
             limits.max_depth
         );
-        codes::QUERY_TOO_DEEP
+        ErrorCode::QueryTooDeep
     } else if error.message.starts_with("Invalid value for argument")
         || error.message.starts_with("Variable \"") && error.message.contains("value")
     {
         // Variable coercion: Apollo answers BAD_USER_INPUT for a value of the wrong type.
-        codes::BAD_USER_INPUT
+        ErrorCode::BadUserInput
     } else {
-        codes::GRAPHQL_VALIDATION_FAILED
+        ErrorCode::GraphqlValidationFailed
     };
     set_code(&mut error, code);
     error
@@ -309,7 +269,7 @@ pub fn check_nesting(query: &str) -> ServerResult<()> {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Err(coded_error(
-                        codes::QUERY_TOO_DEEP,
+                        ErrorCode::QueryTooDeep,
                         format!(
                             "the query nests selections, arguments, lists or input objects more \
                              than {MAX_NESTING} levels deep"
@@ -346,7 +306,7 @@ pub(crate) fn check_method(
     };
     if operation.is_some_and(|operation| operation.node.ty == OperationType::Mutation) {
         return Err(coded_error(
-            codes::METHOD_NOT_ALLOWED,
+            ErrorCode::MethodNotAllowed,
             "mutations are accepted only over POST",
         ));
     }
@@ -380,25 +340,25 @@ pub(crate) fn check_document(
     }
     if let Some(name) = expander.cycle {
         return Err(coded_error(
-            codes::GRAPHQL_VALIDATION_FAILED,
+            ErrorCode::GraphqlValidationFailed,
             format!("the fragment `{name}` spreads itself"),
         ));
     }
     if expander.too_deep {
         return Err(coded_error(
-            codes::QUERY_TOO_DEEP,
+            ErrorCode::QueryTooDeep,
             format!("fragments are spread more than {MAX_NESTING} levels deep"),
         ));
     }
     if whole.selections > MAX_EXPANDED_SELECTIONS {
         return Err(coded_error(
-            codes::QUERY_TOO_COMPLEX,
+            ErrorCode::QueryTooComplex,
             "the query's fragments expand to too many fields",
         ));
     }
     if most_root_fields > limits.max_root_fields {
         return Err(coded_error(
-            codes::TOO_MANY_ROOT_FIELDS,
+            ErrorCode::TooManyRootFields,
             format!(
                 "an operation may select at most {} root fields, `__typename` included",
                 limits.max_root_fields
@@ -407,13 +367,13 @@ pub(crate) fn check_document(
     }
     if !introspection && whole.introspection_fields > 0 {
         return Err(coded_error(
-            codes::GRAPHQL_VALIDATION_FAILED,
+            ErrorCode::GraphqlValidationFailed,
             "introspection is disabled on this server",
         ));
     }
     if whole.aliases > limits.max_aliases {
         return Err(coded_error(
-            codes::TOO_MANY_ALIASES,
+            ErrorCode::TooManyAliases,
             format!("a query may use at most {} aliases", limits.max_aliases),
         ));
     }
@@ -515,27 +475,27 @@ impl<'a> Expander<'a> {
 
 /// The errors async-graphql raises while executing, without a code, that are the client's
 /// mistake, by the start of their message: never internal.
-const ASYNC_GRAPHQL_CLIENT_ERRORS: &[(&str, &str)] = &[
+const ASYNC_GRAPHQL_CLIENT_ERRORS: &[(&str, ErrorCode)] = &[
     (
         "Unknown operation named",
-        codes::OPERATION_RESOLUTION_FAILURE,
+        ErrorCode::OperationResolutionFailure,
     ),
     (
         "Operation name required",
-        codes::OPERATION_RESOLUTION_FAILURE,
+        ErrorCode::OperationResolutionFailure,
     ),
     // An argument or variable value of the wrong type.
-    ("Invalid value for argument", codes::BAD_USER_INPUT),
-    ("Failed to parse", codes::BAD_USER_INPUT),
-    ("Expected input type", codes::BAD_USER_INPUT),
+    ("Invalid value for argument", ErrorCode::BadUserInput),
+    ("Failed to parse", ErrorCode::BadUserInput),
+    ("Expected input type", ErrorCode::BadUserInput),
     // A variable declared and used but not sent (checked before execution too).
-    ("Variable ", codes::BAD_USER_INPUT),
+    ("Variable ", ErrorCode::BadUserInput),
     // `_entities`: a representation no entity resolver takes (unknown type, no key field),
     // or one that is not an object with a `__typename` string.
-    ("Entity not found.", codes::BAD_USER_INPUT),
+    ("Entity not found.", ErrorCode::BadUserInput),
     (
         "\"__typename\" must be an existing string",
-        codes::BAD_USER_INPUT,
+        ErrorCode::BadUserInput,
     ),
 ];
 
@@ -567,7 +527,7 @@ pub fn ensure_codes(errors: &mut [ServerError], request_id: &str) {
             .iter()
             .find(|(opening, _)| message.starts_with(opening))
         {
-            set_code(error, code);
+            set_code(error, *code);
         } else {
             // Only the message's opening words: async-graphql's messages quote the values they
             // are about, and a value may be a variable holding health data.
@@ -577,7 +537,7 @@ pub fn ensure_codes(errors: &mut [ServerError], request_id: &str) {
                 "internal error without a code"
             );
             error.message = format!("internal error (request id {request_id})");
-            set_code(error, codes::INTERNAL_SERVER_ERROR);
+            set_code(error, ErrorCode::InternalServerError);
             if let Some(extensions) = error.extensions.as_mut() {
                 extensions.set("requestId", request_id);
             }
@@ -637,7 +597,7 @@ mod tests {
         let query = format!("{{ x {{ ...F ...F }} }} fragment F on X {{ {aliases} }}");
         assert_eq!(
             code(check(&query)).as_deref(),
-            Some(codes::TOO_MANY_ALIASES)
+            Some(ErrorCode::TooManyAliases.as_str())
         );
         let query = format!("{{ x {{ ...F }} }} fragment F on X {{ {aliases} }}");
         assert_eq!(code(check(&query)), None);
@@ -645,13 +605,13 @@ mod tests {
         let query = "{ ...R ... { f5 f6 f7 f8 } } fragment R on Query { f1 f2 f3 f4 ...S } fragment S on Query { f9 f10 f11 }";
         assert_eq!(
             code(check(query)).as_deref(),
-            Some(codes::TOO_MANY_ROOT_FIELDS)
+            Some(ErrorCode::TooManyRootFields.as_str())
         );
         // Introspection, hidden in a fragment.
         let query = "{ ...I } fragment I on Query { __schema { types { name } } }";
         assert_eq!(
             code(check(query)).as_deref(),
-            Some(codes::GRAPHQL_VALIDATION_FAILED)
+            Some(ErrorCode::GraphqlValidationFailed.as_str())
         );
     }
 
@@ -668,12 +628,12 @@ mod tests {
         query.push_str(" fragment F60 on Query { __typename }");
         assert_eq!(
             code(check(&query)).as_deref(),
-            Some(codes::QUERY_TOO_COMPLEX)
+            Some(ErrorCode::QueryTooComplex.as_str())
         );
         let cycle = "{ ...A } fragment A on Query { x { ...B } } fragment B on X { y { ...A } }";
         assert_eq!(
             code(check(cycle)).as_deref(),
-            Some(codes::GRAPHQL_VALIDATION_FAILED)
+            Some(ErrorCode::GraphqlValidationFailed.as_str())
         );
         // A chain of fragments deeper than the nesting limit.
         let mut chain = "{ ...C0 }".to_owned();
@@ -684,7 +644,10 @@ mod tests {
             ));
         }
         chain.push_str(&format!(" fragment C{} on Query {{ a }}", MAX_NESTING + 1));
-        assert_eq!(code(check(&chain)).as_deref(), Some(codes::QUERY_TOO_DEEP));
+        assert_eq!(
+            code(check(&chain)).as_deref(),
+            Some(ErrorCode::QueryTooDeep.as_str())
+        );
     }
 
     #[test]

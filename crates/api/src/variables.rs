@@ -19,8 +19,9 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Pos, Positioned, ServerError, Variables};
 use async_graphql_value::{ConstValue, Value};
+use carematch_domain::ErrorCode;
 
-use crate::limits::{coded_error_at, codes};
+use crate::limits::coded_error_at;
 
 /// A place a value goes: its type, and whether it has a default of its own (which lets a
 /// nullable variable fill a non-null place).
@@ -197,7 +198,7 @@ pub(crate) fn check_usages(
             };
             if !usage_allowed(&definition.node, &usage.place) {
                 return Err(coded_error_at(
-                    codes::GRAPHQL_VALIDATION_FAILED,
+                    ErrorCode::GraphqlValidationFailed,
                     format!(
                         "variable `${}` of type `{}` is used where `{}` is expected",
                         usage.variable, definition.node.var_type.node, usage.place.ty
@@ -393,7 +394,7 @@ pub(crate) fn check_required(
             .is_some_and(|value| *value != ConstValue::Null);
         if required && !sent {
             return Err(coded_error_at(
-                codes::BAD_USER_INPUT,
+                ErrorCode::BadUserInput,
                 format!(
                     "variable `${name}` of type `{}` must be given a value",
                     definition.var_type.node

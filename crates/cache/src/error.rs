@@ -13,3 +13,10 @@ pub enum CacheError {
     #[error("change event could not be encoded or decoded: {0}")]
     Encoding(#[from] serde_json::Error),
 }
+
+/// Never answered to a client (a redis failure is a cache miss); internal if one ever were.
+impl carematch_domain::HasErrorCode for CacheError {
+    fn code(&self) -> carematch_domain::ErrorCode {
+        carematch_domain::ErrorCode::InternalServerError
+    }
+}

@@ -8,6 +8,7 @@ mod codes;
 pub mod credentials;
 pub mod crisis;
 mod error;
+mod error_code;
 mod geo;
 pub mod payment;
 mod provider;
@@ -22,6 +23,7 @@ pub use codes::{
 pub use credentials::CertificationLevel;
 pub use crisis::{CrisisWords, crisis_words};
 pub use error::ValidationError;
+pub use error_code::{ErrorCode, HasErrorCode};
 pub use geo::{GeoPoint, RadiusKm, haversine_km};
 pub use provider::{
     Certification, CertificationDraft, InsurancePlan, InsurancePlanDraft, LocationDraft, Provider,

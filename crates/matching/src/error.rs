@@ -9,3 +9,29 @@ pub enum MatchingError {
     #[error("invalid ranking configuration: {0}")]
     InvalidConfig(String),
 }
+
+impl carematch_domain::HasErrorCode for MatchingError {
+    fn code(&self) -> carematch_domain::ErrorCode {
+        match self {
+            MatchingError::Index(error) => carematch_domain::HasErrorCode::code(error),
+            MatchingError::InvalidConfig(_) => carematch_domain::ErrorCode::InternalServerError,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use carematch_domain::{ErrorCode, HasErrorCode};
+
+    use super::MatchingError;
+
+    #[test]
+    fn an_engine_failure_is_internal() {
+        let index = MatchingError::Index(carematch_search::SearchError::CorruptCommitPayload(
+            "not json".into(),
+        ));
+        assert_eq!(index.code(), ErrorCode::InternalServerError);
+        let config = MatchingError::InvalidConfig("weights sum to zero".into());
+        assert_eq!(config.code(), ErrorCode::InternalServerError);
+    }
+}

@@ -15,3 +15,20 @@ pub enum SearchError {
     #[error("index commit metadata could not be read: {0}")]
     CorruptCommitPayload(String),
 }
+
+impl carematch_domain::HasErrorCode for SearchError {
+    fn code(&self) -> carematch_domain::ErrorCode {
+        carematch_domain::ErrorCode::InternalServerError
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use carematch_domain::{ErrorCode, HasErrorCode};
+
+    #[test]
+    fn every_index_failure_is_internal() {
+        let error = super::SearchError::CorruptCommitPayload("not json".into());
+        assert_eq!(error.code(), ErrorCode::InternalServerError);
+    }
+}

@@ -184,3 +184,54 @@ pub(crate) fn is_foreign_key_violation(error: &DbErr) -> bool {
         Some(SqlErr::ForeignKeyConstraintViolation(_))
     )
 }
+
+/// A conflict is the caller's mistake and an unknown match is not found; everything else,
+/// an unreachable database included, is internal: the client is told only to retry later.
+impl carematch_domain::HasErrorCode for StoreError {
+    fn code(&self) -> carematch_domain::ErrorCode {
+        use carematch_domain::ErrorCode;
+        match self {
+            StoreError::NpiConflict { .. } => ErrorCode::BadUserInput,
+            StoreError::UnknownMatch(_) => ErrorCode::NotFound,
+            StoreError::CorruptDocument { .. }
+            | StoreError::CorruptRow { .. }
+            | StoreError::UnsupportedUrl { .. }
+            | StoreError::CreateDirectory { .. }
+            | StoreError::Unavailable(_)
+            | StoreError::Database(_) => ErrorCode::InternalServerError,
+        }
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use carematch_domain::{ErrorCode, HasErrorCode, ProviderId};
+
+    use super::*;
+
+    #[test]
+    fn only_a_conflict_and_an_unknown_match_are_the_callers_to_fix() {
+        let id = ProviderId::from_uuid(uuid::Uuid::nil());
+        let conflict = StoreError::NpiConflict {
+            npi: "1234567893".into(),
+            provider_id: id,
+            existing_provider_id: id,
+        };
+        assert_eq!(conflict.code(), ErrorCode::BadUserInput);
+        assert_eq!(
+            StoreError::UnknownMatch(uuid::Uuid::nil()).code(),
+            ErrorCode::NotFound
+        );
+        let down = StoreError::from(DbErr::Conn(RuntimeErr::Internal("refused".into())));
+        assert!(down.is_transient());
+        assert_eq!(down.code(), ErrorCode::InternalServerError);
+        assert_eq!(
+            StoreError::CorruptRow {
+                table: "providers",
+                problem: "unknown care type".into()
+            }
+            .code(),
+            ErrorCode::InternalServerError
+        );
+    }
+}
