@@ -2,8 +2,8 @@
 //!
 //! JSON lines carry the enclosing spans' fields, so every line logged while serving a request
 //! names its `request_id` and W3C `trace_id`/`span_id` (the `http_request` span of
-//! `crates/api/src/http.rs`). OpenTelemetry export is deliberately not built: the OTLP crates
-//! (`opentelemetry-otlp` with tonic, `tracing-opentelemetry`) are a large dependency tree for a
+//! `crates/api/src/http/request_span.rs`). OpenTelemetry export is deliberately not built: the
+//! OTLP crates (`opentelemetry-otlp` with tonic, `tracing-opentelemetry`) are a large dependency tree for a
 //! collector nobody runs here; propagating and logging the trace context is what joining with
 //! the router's traces needs (docs/operations.md, "Logs").
 
