@@ -18,7 +18,7 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
 use async_graphql::{ErrorExtensionValues, ServerError, ServerResult, ValidationResult, Variables};
-use carematch_domain::ErrorCode;
+use carematch_domain::{ErrorCode, HasErrorCode};
 
 /// Every limit on one request. The defaults admit any query the frontends and the router send
 /// (a full `matchProviders` page of 50 costs about 2,500) and refuse what only an attacker sends.
@@ -64,6 +64,58 @@ impl Default for ApiLimits {
 /// any real query (a full page of 50 matches selects about 2,500), far below what would keep
 /// async-graphql's walks busy.
 pub const MAX_EXPANDED_SELECTIONS: usize = 20_000;
+
+/// A request refused by one of the guard's own checks, before async-graphql sees it. Each
+/// says what to change, and its code (of the one table) says which limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("the query is longer than {max_query_bytes} bytes")]
+    QueryTooLarge { max_query_bytes: usize },
+    /// Brackets of any kind nested past [`MAX_NESTING`] in the text (see [`check_nesting`]).
+    #[error(
+        "the query nests selections, arguments, lists or input objects more than {} levels deep",
+        MAX_NESTING
+    )]
+    NestedTooDeep,
+    /// A link or an image tag must not be able to write.
+    #[error("mutations are accepted only over POST")]
+    MutationOverGet,
+    #[error("the fragment `{0}` spreads itself")]
+    FragmentCycle(String),
+    #[error("fragments are spread more than {} levels deep", MAX_NESTING)]
+    FragmentsTooDeep,
+    /// More than [`MAX_EXPANDED_SELECTIONS`] with fragments expanded where they are spread.
+    #[error("the query's fragments expand to too many fields")]
+    FragmentsExpandTooFar,
+    #[error("an operation may select at most {max_root_fields} root fields, `__typename` included")]
+    TooManyRootFields { max_root_fields: usize },
+    #[error("introspection is disabled on this server")]
+    IntrospectionDisabled,
+    #[error("a query may use at most {max_aliases} aliases")]
+    TooManyAliases { max_aliases: usize },
+}
+
+impl HasErrorCode for LimitError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            LimitError::QueryTooLarge { .. } => ErrorCode::QueryTooLarge,
+            LimitError::NestedTooDeep | LimitError::FragmentsTooDeep => ErrorCode::QueryTooDeep,
+            LimitError::MutationOverGet => ErrorCode::MethodNotAllowed,
+            LimitError::FragmentCycle(_) | LimitError::IntrospectionDisabled => {
+                ErrorCode::GraphqlValidationFailed
+            }
+            LimitError::FragmentsExpandTooFar => ErrorCode::QueryTooComplex,
+            LimitError::TooManyRootFields { .. } => ErrorCode::TooManyRootFields,
+            LimitError::TooManyAliases { .. } => ErrorCode::TooManyAliases,
+        }
+    }
+}
+
+impl From<LimitError> for ServerError {
+    fn from(error: LimitError) -> Self {
+        coded_error(error.code(), error.to_string())
+    }
+}
 
 /// A pipeline error with its public code.
 pub fn coded_error(code: ErrorCode, message: impl Into<String>) -> ServerError {
@@ -150,10 +202,10 @@ impl Extension for RequestGuardExtension {
     ) -> ServerResult<ExecutableDocument> {
         let limits = &self.limits;
         if query.len() > limits.max_query_bytes {
-            return Err(coded_error(
-                ErrorCode::QueryTooLarge,
-                format!("the query is longer than {} bytes", limits.max_query_bytes),
-            ));
+            return Err(LimitError::QueryTooLarge {
+                max_query_bytes: limits.max_query_bytes,
+            }
+            .into());
         }
         check_nesting(query)?;
         let document = next
@@ -236,7 +288,7 @@ pub const MAX_NESTING: usize = 64;
 /// Refuses a document nested deeper than [`MAX_NESTING`] before it is parsed, so no deep
 /// structure is ever built. It reads the text as GraphQL's lexer does (strings, block strings,
 /// comments), so a bracket inside a string does not count and none can hide from it.
-pub fn check_nesting(query: &str) -> ServerResult<()> {
+pub fn check_nesting(query: &str) -> Result<(), LimitError> {
     let bytes = query.as_bytes();
     let mut depth = 0_usize;
     let mut index = 0;
@@ -268,13 +320,7 @@ pub fn check_nesting(query: &str) -> ServerResult<()> {
             b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(coded_error(
-                        ErrorCode::QueryTooDeep,
-                        format!(
-                            "the query nests selections, arguments, lists or input objects more \
-                             than {MAX_NESTING} levels deep"
-                        ),
-                    ));
+                    return Err(LimitError::NestedTooDeep);
                 }
             }
             b'}' | b']' | b')' => depth = depth.saturating_sub(1),
@@ -289,7 +335,7 @@ pub fn check_nesting(query: &str) -> ServerResult<()> {
 pub(crate) fn check_method(
     document: &ExecutableDocument,
     arrived_by_get: Option<&ArrivedByGet>,
-) -> ServerResult<()> {
+) -> Result<(), LimitError> {
     let Some(get) = arrived_by_get else {
         return Ok(());
     };
@@ -305,10 +351,7 @@ pub(crate) fn check_method(
         _ => None,
     };
     if operation.is_some_and(|operation| operation.node.ty == OperationType::Mutation) {
-        return Err(coded_error(
-            ErrorCode::MethodNotAllowed,
-            "mutations are accepted only over POST",
-        ));
+        return Err(LimitError::MutationOverGet);
     }
     Ok(())
 }
@@ -324,6 +367,16 @@ pub(crate) fn check_document(
     limits: &ApiLimits,
     introspection: bool,
 ) -> ServerResult<()> {
+    check_expanded_document(document, limits, introspection)?;
+    crate::variables::check_usages(document, &crate::variables::CAREMATCH_TYPES)
+}
+
+/// The limits of [`check_document`] that fragments expanded where they are spread decide.
+fn check_expanded_document(
+    document: &ExecutableDocument,
+    limits: &ApiLimits,
+    introspection: bool,
+) -> Result<(), LimitError> {
     let mut expander = Expander {
         document,
         expanded: HashMap::new(),
@@ -339,45 +392,28 @@ pub(crate) fn check_document(
         whole.add(expansion);
     }
     if let Some(name) = expander.cycle {
-        return Err(coded_error(
-            ErrorCode::GraphqlValidationFailed,
-            format!("the fragment `{name}` spreads itself"),
-        ));
+        return Err(LimitError::FragmentCycle(name.to_owned()));
     }
     if expander.too_deep {
-        return Err(coded_error(
-            ErrorCode::QueryTooDeep,
-            format!("fragments are spread more than {MAX_NESTING} levels deep"),
-        ));
+        return Err(LimitError::FragmentsTooDeep);
     }
     if whole.selections > MAX_EXPANDED_SELECTIONS {
-        return Err(coded_error(
-            ErrorCode::QueryTooComplex,
-            "the query's fragments expand to too many fields",
-        ));
+        return Err(LimitError::FragmentsExpandTooFar);
     }
     if most_root_fields > limits.max_root_fields {
-        return Err(coded_error(
-            ErrorCode::TooManyRootFields,
-            format!(
-                "an operation may select at most {} root fields, `__typename` included",
-                limits.max_root_fields
-            ),
-        ));
+        return Err(LimitError::TooManyRootFields {
+            max_root_fields: limits.max_root_fields,
+        });
     }
     if !introspection && whole.introspection_fields > 0 {
-        return Err(coded_error(
-            ErrorCode::GraphqlValidationFailed,
-            "introspection is disabled on this server",
-        ));
+        return Err(LimitError::IntrospectionDisabled);
     }
     if whole.aliases > limits.max_aliases {
-        return Err(coded_error(
-            ErrorCode::TooManyAliases,
-            format!("a query may use at most {} aliases", limits.max_aliases),
-        ));
+        return Err(LimitError::TooManyAliases {
+            max_aliases: limits.max_aliases,
+        });
     }
-    crate::variables::check_usages(document, &crate::variables::CAREMATCH_TYPES)
+    Ok(())
 }
 
 /// What a selection set adds up to with its fragments expanded where they are spread, so a
@@ -648,6 +684,83 @@ mod tests {
             code(check(&chain)).as_deref(),
             Some(ErrorCode::QueryTooDeep.as_str())
         );
+    }
+
+    #[test]
+    fn each_limit_error_answers_its_code_and_message() {
+        let cases = [
+            (
+                LimitError::QueryTooLarge {
+                    max_query_bytes: 16,
+                },
+                "QUERY_TOO_LARGE",
+                "the query is longer than 16 bytes",
+            ),
+            (
+                LimitError::NestedTooDeep,
+                "QUERY_TOO_DEEP",
+                "the query nests selections, arguments, lists or input objects more than 64 \
+                 levels deep",
+            ),
+            (
+                LimitError::MutationOverGet,
+                "METHOD_NOT_ALLOWED",
+                "mutations are accepted only over POST",
+            ),
+            (
+                LimitError::FragmentCycle("A".into()),
+                "GRAPHQL_VALIDATION_FAILED",
+                "the fragment `A` spreads itself",
+            ),
+            (
+                LimitError::FragmentsTooDeep,
+                "QUERY_TOO_DEEP",
+                "fragments are spread more than 64 levels deep",
+            ),
+            (
+                LimitError::FragmentsExpandTooFar,
+                "QUERY_TOO_COMPLEX",
+                "the query's fragments expand to too many fields",
+            ),
+            (
+                LimitError::TooManyRootFields {
+                    max_root_fields: 10,
+                },
+                "TOO_MANY_ROOT_FIELDS",
+                "an operation may select at most 10 root fields, `__typename` included",
+            ),
+            (
+                LimitError::IntrospectionDisabled,
+                "GRAPHQL_VALIDATION_FAILED",
+                "introspection is disabled on this server",
+            ),
+            (
+                LimitError::TooManyAliases { max_aliases: 30 },
+                "TOO_MANY_ALIASES",
+                "a query may use at most 30 aliases",
+            ),
+        ];
+        for (error, code, message) in cases {
+            assert_eq!(error.code(), code);
+            let error = ServerError::from(error);
+            assert_eq!(error_code(&error).as_deref(), Some(code));
+            assert_eq!(error.message, message);
+        }
+    }
+
+    #[test]
+    fn a_mutation_is_refused_over_get_only() {
+        let document =
+            async_graphql::parser::parse_query("mutation M { a } query Q { b }").expect("parses");
+        let get = |name: Option<&str>| ArrivedByGet {
+            operation_name: name.map(str::to_owned),
+        };
+        assert_eq!(
+            check_method(&document, Some(&get(Some("M")))),
+            Err(LimitError::MutationOverGet)
+        );
+        assert_eq!(check_method(&document, Some(&get(Some("Q")))), Ok(()));
+        assert_eq!(check_method(&document, None), Ok(()));
     }
 
     #[test]
