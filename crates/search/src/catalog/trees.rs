@@ -169,10 +169,50 @@ impl EntriesByTree {
         }
     }
 
+    /// Builds every tree, on every core: the trees are independent, and building them is
+    /// most of a reopen that reads the catalog snapshot.
     pub(super) fn build(self) -> Vec<Vec<RTree<SpatialEntry>>> {
-        self.0
-            .into_iter()
-            .map(|groups| groups.into_iter().map(build_tree).collect())
+        let (care_types, groups) = (self.0.len(), self.0.first().map_or(0, Vec::len));
+        // Popped from the back, largest first, so one big tree does not start last and run
+        // alone.
+        let mut jobs: Vec<(usize, Vec<SpatialEntry>)> =
+            self.0.into_iter().flatten().enumerate().collect();
+        jobs.sort_by_key(|(_, entries)| entries.len());
+        let jobs = std::sync::Mutex::new(jobs);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, 8);
+        let mut built: Vec<(usize, RTree<SpatialEntry>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let next = jobs
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .pop();
+                            let Some((position, entries)) = next else {
+                                return done;
+                            };
+                            done.push((position, build_tree(entries)));
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        built.sort_by_key(|(position, _)| *position);
+        let mut trees = built.into_iter().map(|(_, tree)| tree);
+        (0..care_types)
+            .map(|_| trees.by_ref().take(groups).collect())
             .collect()
     }
 }
