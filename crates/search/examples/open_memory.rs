@@ -12,9 +12,16 @@ fn resident() -> String {
             .find(|line| line.starts_with(name))
             .and_then(|line| line.split_whitespace().nth(1))
             .and_then(|kilobytes| kilobytes.parse::<u64>().ok())
-            .map_or("?".to_owned(), |kilobytes| format!("{} MiB", kilobytes / 1024))
+            .map_or("?".to_owned(), |kilobytes| {
+                format!("{} MiB", kilobytes / 1024)
+            })
     };
-    format!("RSS {} (anonymous {}, files {})", field("VmRSS:"), field("RssAnon:"), field("RssFile:"))
+    format!(
+        "RSS {} (anonymous {}, files {})",
+        field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:")
+    )
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,9 +32,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let index = tantivy::Index::open_in_dir(directory)?;
         let reader: tantivy::IndexReader = index.reader()?;
         let searcher = reader.searcher();
-        println!("tantivy reader ({} documents): {}", searcher.num_docs(), resident());
+        println!(
+            "tantivy reader ({} documents): {}",
+            searcher.num_docs(),
+            resident()
+        );
         let writer: tantivy::IndexWriter = index.writer_with_num_threads(2, 300_000_000)?;
-        println!("+ tantivy writer (2 threads, 300 MB budget): {}", resident());
+        println!(
+            "+ tantivy writer (2 threads, 300 MB budget): {}",
+            resident()
+        );
         drop(writer);
     }
     println!("both dropped: {}", resident());
@@ -38,6 +52,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         resident()
     );
     let memory = index.memory();
-    println!("counted in the catalog: {} MiB", memory.catalog.total_bytes() >> 20);
+    println!(
+        "counted in the catalog: {} MiB",
+        memory.catalog.total_bytes() >> 20
+    );
     Ok(())
 }
