@@ -5,25 +5,23 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use carematch_domain::{Provider, ProviderId};
-use tantivy::query::{EnableScoring, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{
-    DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TERMINATED, TantivyDocument,
-    Term,
-};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher};
 
 use crate::SearchError;
-use crate::catalog::{
-    CandidateCounts, CandidateQuery, Catalog, CatalogMemory, Hit, NextHit, ProviderSlot,
-    ProviderSummary, VocabularyKey,
-};
+use crate::catalog::{Catalog, CatalogMemory, ProviderSlot, ProviderSummary};
 use crate::schema::{INDEX_FORMAT_VERSION, IndexFields, TEXT_ANALYZER_NAME, text_analyzer};
 use crate::snapshot;
+
+mod reopen;
+mod text;
+mod view;
+
+use reopen::{document_addresses, load_catalog};
+pub use view::IndexView;
 
 /// How the index writes. The defaults use every core for a build, with a memory budget that
 /// keeps a 1M-provider build well under the serving process's memory target.
@@ -71,26 +69,7 @@ struct CommitPayload {
 }
 
 /// Tantivy addresses packed as `segment_ord << 32 | doc_id`; `NO_DOCUMENT` for free slots.
-const NO_DOCUMENT: u64 = u64::MAX;
-
-/// At most this many distinct words of her text are searched: enough for any sentence, and a
-/// bound on the work a long text can cause.
-const MAX_TEXT_TERMS: usize = 32;
-
-/// Field boosts for free text: a word in the name says most about the provider, then the
-/// specialties (care types, conditions, certifications), then the bio.
-const TEXT_FIELD_BOOSTS: [(TextField, f32); 3] = [
-    (TextField::Name, 2.0),
-    (TextField::Specialties, 1.5),
-    (TextField::Bio, 1.0),
-];
-
-#[derive(Debug, Clone, Copy)]
-enum TextField {
-    Name,
-    Specialties,
-    Bio,
-}
+pub(super) const NO_DOCUMENT: u64 = u64::MAX;
 
 /// How many hydrated providers are kept. A page shows 10 to 50 of them, and the providers of
 /// dense metros are shown again and again: reading one from tantivy's store (decompressing its
@@ -99,31 +78,31 @@ const HYDRATED_PROVIDERS: u64 = 8_192;
 
 /// One consistent view for queries: the searcher, where each slot's document is in it, and
 /// the catalog. Swapped as a whole by writers.
-struct IndexState {
-    searcher: Searcher,
-    document_by_slot: Vec<u64>,
-    catalog: Catalog,
-    generation: Option<u64>,
+pub(super) struct IndexState {
+    pub(super) searcher: Searcher,
+    pub(super) document_by_slot: Vec<u64>,
+    pub(super) catalog: Catalog,
+    pub(super) generation: Option<u64>,
     /// The tantivy commit this state reflects (the catalog snapshot names it).
-    opstamp: u64,
+    pub(super) opstamp: u64,
     /// Providers read from the store of THIS state, by slot; emptied on every swap, so it
     /// never answers with a provider from before a write.
-    hydrated: moka::sync::Cache<ProviderSlot, Arc<Provider>>,
+    pub(super) hydrated: moka::sync::Cache<ProviderSlot, Arc<Provider>>,
 }
 
 /// The provider index. Share it behind an `Arc`; queries take a read view, writes are
 /// serialized by the writer lock and swap the view at the end.
 pub struct ProviderIndex {
-    index: Index,
-    fields: IndexFields,
-    writer: Mutex<IndexWriter>,
-    reader: IndexReader,
-    state: RwLock<IndexState>,
-    directory: Option<PathBuf>,
+    pub(super) index: Index,
+    pub(super) fields: IndexFields,
+    pub(super) writer: Mutex<IndexWriter>,
+    pub(super) reader: IndexReader,
+    pub(super) state: RwLock<IndexState>,
+    pub(super) directory: Option<PathBuf>,
     /// The commit whose catalog is saved in the directory, if any (see `snapshot`).
-    snapshot_opstamp: Mutex<Option<u64>>,
+    pub(super) snapshot_opstamp: Mutex<Option<u64>>,
     /// Whether the catalog at open came from the snapshot rather than the stored providers.
-    opened_from_snapshot: bool,
+    pub(super) opened_from_snapshot: bool,
 }
 
 impl std::fmt::Debug for ProviderIndex {
@@ -520,185 +499,10 @@ impl ProviderIndex {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn read_state(&self) -> RwLockReadGuard<'_, IndexState> {
+    pub(super) fn read_state(&self) -> RwLockReadGuard<'_, IndexState> {
         // The state is replaced only as a whole at the end of a write, so it is consistent
         // even if a writer panicked.
         self.state.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The term queries for her words, with field boosts: each analyzed word in each text
-    /// field, any may match, scores summed (a boolean "should" query). Built from tokens, never
-    /// from query syntax: `pelvic AND (OR` is three plain words.
-    fn text_query(&self, text: &str) -> Option<Vec<(TermQuery, f32)>> {
-        let mut analyzer = self
-            .index
-            .tokenizers()
-            .get(TEXT_ANALYZER_NAME)
-            .unwrap_or_else(text_analyzer);
-        let mut words: Vec<String> = Vec::new();
-        let mut stream = analyzer.token_stream(text);
-        while stream.advance() {
-            let word = &stream.token().text;
-            if !word.is_empty() && !words.contains(word) {
-                words.push(word.clone());
-                if words.len() == MAX_TEXT_TERMS {
-                    break;
-                }
-            }
-        }
-        if words.is_empty() {
-            return None;
-        }
-        let mut clauses: Vec<(TermQuery, f32)> = Vec::new();
-        for word in &words {
-            for (field, boost) in TEXT_FIELD_BOOSTS {
-                let field = match field {
-                    TextField::Name => self.fields.name,
-                    TextField::Specialties => self.fields.specialties,
-                    TextField::Bio => self.fields.bio,
-                };
-                let term_query = TermQuery::new(
-                    Term::from_field_text(field, word),
-                    IndexRecordOption::WithFreqs,
-                );
-                clauses.push((term_query, boost));
-            }
-        }
-        Some(clauses)
-    }
-}
-
-/// A read view of the index for one query.
-pub struct IndexView<'a> {
-    index: &'a ProviderIndex,
-    state: RwLockReadGuard<'a, IndexState>,
-}
-
-impl IndexView<'_> {
-    pub fn catalog(&self) -> &Catalog {
-        &self.state.catalog
-    }
-
-    pub fn generation(&self) -> Option<u64> {
-        self.state.generation
-    }
-
-    pub fn len(&self) -> usize {
-        self.state.catalog.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.state.catalog.is_empty()
-    }
-
-    pub fn summary(&self, slot: ProviderSlot) -> Option<&ProviderSummary> {
-        self.state.catalog.summary(slot)
-    }
-
-    /// See [`Catalog::candidates`].
-    pub fn candidates<'view>(
-        &'view self,
-        query: &CandidateQuery<'_>,
-        visit: impl FnMut(&Hit<'view>) -> NextHit,
-    ) -> CandidateCounts {
-        self.state.catalog.candidates(query, visit)
-    }
-
-    pub fn payer_key(&self, payer: &str) -> Option<VocabularyKey> {
-        self.state.catalog.payer_key(payer)
-    }
-
-    pub fn plan_key(&self, plan: &str) -> Option<VocabularyKey> {
-        self.state.catalog.plan_key(plan)
-    }
-
-    pub fn language_key(&self, language: &carematch_domain::Language) -> Option<VocabularyKey> {
-        self.state.catalog.language_key(language)
-    }
-
-    /// BM25 relevance of her text for each slot (0 where no word matches), computed only for
-    /// these documents: tantivy's scorer seeks from one candidate to the next instead of
-    /// walking every document that contains a common word.
-    pub fn text_relevance(
-        &self,
-        text: &str,
-        slots: &[ProviderSlot],
-    ) -> Result<Vec<f32>, SearchError> {
-        let mut scores = vec![0.0_f32; slots.len()];
-        let Some(term_queries) = self.index.text_query(text) else {
-            return Ok(scores);
-        };
-        let searcher = &self.state.searcher;
-        let mut targets: Vec<(u32, u32, usize)> = slots
-            .iter()
-            .enumerate()
-            .filter_map(|(position, slot)| {
-                let packed = *self.state.document_by_slot.get(*slot as usize)?;
-                (packed != NO_DOCUMENT).then_some(((packed >> 32) as u32, packed as u32, position))
-            })
-            .collect();
-        targets.sort_unstable();
-        // One term scorer at a time, seeking from candidate to candidate through the skip
-        // lists, and summing: the same BM25 as a boolean "should" query, without the union
-        // scorer's block refills between far-apart candidates.
-        for (term_query, boost) in &term_queries {
-            let weight = term_query.weight(EnableScoring::enabled_from_searcher(searcher))?;
-            for segment_targets in targets.chunk_by(|first, second| first.0 == second.0) {
-                let segment_reader = searcher.segment_reader(segment_targets[0].0);
-                let mut scorer = weight.scorer(segment_reader, *boost)?;
-                for &(_, document, position) in segment_targets {
-                    let mut current = scorer.doc();
-                    if current == TERMINATED {
-                        break;
-                    }
-                    if current < document {
-                        current = scorer.seek(document);
-                    }
-                    if current == document {
-                        scores[position] += scorer.score();
-                    }
-                }
-            }
-        }
-        Ok(scores)
-    }
-
-    /// The full provider at a slot, from the document store.
-    pub fn provider(&self, slot: ProviderSlot) -> Result<Option<Provider>, SearchError> {
-        Ok(self.provider_shared(slot)?.map(Arc::unwrap_or_clone))
-    }
-
-    /// The provider in `slot` if it is indexed and already hydrated: `Some(None)` when the
-    /// slot holds nobody, `None` when it would have to be read from the store.
-    fn hydrated(&self, slot: ProviderSlot) -> Option<Option<Arc<Provider>>> {
-        let Some(&packed) = self.state.document_by_slot.get(slot as usize) else {
-            return Some(None);
-        };
-        if packed == NO_DOCUMENT {
-            return Some(None);
-        }
-        self.state.hydrated.get(&slot).map(Some)
-    }
-
-    /// The provider in `slot`, shared with the cache of hydrated providers.
-    pub fn provider_shared(
-        &self,
-        slot: ProviderSlot,
-    ) -> Result<Option<Arc<Provider>>, SearchError> {
-        let Some(&packed) = self.state.document_by_slot.get(slot as usize) else {
-            return Ok(None);
-        };
-        if packed == NO_DOCUMENT {
-            return Ok(None);
-        }
-        if let Some(provider) = self.state.hydrated.get(&slot) {
-            return Ok(Some(provider));
-        }
-        let address = tantivy::DocAddress::new((packed >> 32) as u32, packed as u32);
-        let document: TantivyDocument = self.state.searcher.doc(address)?;
-        let provider = Arc::new(self.index.fields.provider_of(&document)?);
-        self.state.hydrated.insert(slot, Arc::clone(&provider));
-        Ok(Some(provider))
     }
 }
 
@@ -720,105 +524,4 @@ fn commit_with_generation(writer: &mut IndexWriter, generation: u64) -> Result<u
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&payload);
     Ok(prepared.commit()?)
-}
-
-/// Where each slot's live document is in this searcher.
-fn document_addresses(fields: &IndexFields, searcher: &Searcher) -> Result<Vec<u64>, SearchError> {
-    let mut document_by_slot: Vec<u64> = Vec::with_capacity(searcher.num_docs() as usize);
-    let slot_field_name = fields.schema.get_field_name(fields.slot);
-    for (segment_ord, segment_reader) in searcher.segment_readers().iter().enumerate() {
-        let slots = segment_reader.fast_fields().u64(slot_field_name)?;
-        for document in segment_reader.doc_ids_alive() {
-            let Some(slot) = slots.first(document) else {
-                continue;
-            };
-            let slot = slot as usize;
-            if document_by_slot.len() <= slot {
-                document_by_slot.resize(slot + 1, NO_DOCUMENT);
-            }
-            document_by_slot[slot] = ((segment_ord as u64) << 32) | u64::from(document);
-        }
-    }
-    Ok(document_by_slot)
-}
-
-/// Documents per unit of work when a reopened index reloads its catalog.
-const RELOAD_CHUNK_DOCUMENTS: u32 = 32_768;
-
-/// Rebuilds the in-memory catalog from the stored providers of a reopened index: the stored
-/// JSON is parsed on every core, summaries are interned on this thread.
-fn load_catalog(fields: &IndexFields, searcher: &Searcher) -> Result<Catalog, SearchError> {
-    let mut catalog = Catalog::new();
-    if searcher.num_docs() == 0 {
-        return Ok(catalog);
-    }
-    let slot_field_name = fields.schema.get_field_name(fields.slot).to_owned();
-    let mut chunks: Vec<(usize, u32, u32)> = Vec::new();
-    for (segment_ord, segment_reader) in searcher.segment_readers().iter().enumerate() {
-        let max_doc = segment_reader.max_doc();
-        let mut start = 0;
-        while start < max_doc {
-            let end = (start + RELOAD_CHUNK_DOCUMENTS).min(max_doc);
-            chunks.push((segment_ord, start, end));
-            start = end;
-        }
-    }
-    let workers = std::thread::available_parallelism()
-        .map_or(2, std::num::NonZeroUsize::get)
-        .clamp(1, 8);
-    let next_chunk = std::sync::atomic::AtomicUsize::new(0);
-    let (sender, receiver) = sync_channel::<Result<(ProviderSlot, Provider), SearchError>>(4096);
-    let mut summaries: Vec<(ProviderSlot, ProviderSummary)> = Vec::new();
-    let mut first_error: Option<SearchError> = None;
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let sender = sender.clone();
-            let (chunks, next_chunk, slot_field_name) = (&chunks, &next_chunk, &slot_field_name);
-            scope.spawn(move || {
-                let work = || -> Result<(), SearchError> {
-                    loop {
-                        let index = next_chunk.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&(segment_ord, start, end)) = chunks.get(index) else {
-                            return Ok(());
-                        };
-                        let segment_reader = searcher.segment_reader(segment_ord as u32);
-                        let store = segment_reader.get_store_reader(4)?;
-                        let slots = segment_reader.fast_fields().u64(slot_field_name)?;
-                        for document in start..end {
-                            if segment_reader.is_deleted(document) {
-                                continue;
-                            }
-                            let Some(slot) = slots.first(document) else {
-                                continue;
-                            };
-                            let stored: TantivyDocument = store.get(document)?;
-                            let provider = fields.provider_of(&stored)?;
-                            if sender.send(Ok((slot as ProviderSlot, provider))).is_err() {
-                                return Ok(());
-                            }
-                        }
-                    }
-                };
-                if let Err(error) = work() {
-                    let _ = sender.send(Err(error));
-                }
-            });
-        }
-        drop(sender);
-        for received in receiver {
-            match received {
-                Ok((slot, provider)) => {
-                    let summary = catalog.summarize(&provider);
-                    summaries.push((slot, summary));
-                }
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-    });
-    if let Some(error) = first_error {
-        return Err(error);
-    }
-    Ok(catalog.bulk_load_sparse(summaries))
 }
