@@ -74,8 +74,8 @@ impl ApiError {
 
 impl From<carematch_service::AuthError> for ApiError {
     fn from(error: carematch_service::AuthError) -> Self {
-        match error {
-            carematch_service::AuthError::NotAdmin => ApiError::Forbidden(error.to_string()),
+        match error.code() {
+            ErrorCode::Forbidden => ApiError::Forbidden(error.to_string()),
             _ => ApiError::Unauthenticated(error.to_string()),
         }
     }

@@ -58,11 +58,17 @@ pub enum AuthError {
 
 impl AuthError {
     /// `FORBIDDEN` when she is who she says but may not do this, else `UNAUTHENTICATED`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> carematch_domain::ErrorCode {
         match self {
-            AuthError::NotAdmin => "FORBIDDEN",
-            _ => "UNAUTHENTICATED",
+            AuthError::NotAdmin => carematch_domain::ErrorCode::Forbidden,
+            _ => carematch_domain::ErrorCode::Unauthenticated,
         }
+    }
+}
+
+impl carematch_domain::HasErrorCode for AuthError {
+    fn code(&self) -> carematch_domain::ErrorCode {
+        AuthError::code(self)
     }
 }
 

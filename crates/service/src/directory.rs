@@ -409,6 +409,18 @@ pub async fn indexed_providers(
         .collect())
 }
 
+/// A conflict is her input's fault; the rest is internal.
+impl carematch_domain::HasErrorCode for DirectoryError {
+    fn code(&self) -> carematch_domain::ErrorCode {
+        match self {
+            DirectoryError::NpiConflict => carematch_domain::ErrorCode::BadUserInput,
+            DirectoryError::Store(error) => carematch_domain::HasErrorCode::code(error),
+            DirectoryError::Index(error) => carematch_domain::HasErrorCode::code(error),
+            DirectoryError::Task(_) => carematch_domain::ErrorCode::InternalServerError,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

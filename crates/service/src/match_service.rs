@@ -316,6 +316,26 @@ impl MatchService {
     }
 }
 
+/// Internal: her input was checked before the service ran.
+impl carematch_domain::HasErrorCode for MatchServiceError {
+    fn code(&self) -> carematch_domain::ErrorCode {
+        match self {
+            MatchServiceError::Ranking(error) => carematch_domain::HasErrorCode::code(error),
+            MatchServiceError::Providers(error) => carematch_domain::HasErrorCode::code(error),
+        }
+    }
+}
+
+/// An unknown match is not found; a store failure is internal.
+impl carematch_domain::HasErrorCode for OutcomeError {
+    fn code(&self) -> carematch_domain::ErrorCode {
+        match self {
+            OutcomeError::UnknownMatch => carematch_domain::ErrorCode::NotFound,
+            OutcomeError::Store(error) => carematch_domain::HasErrorCode::code(error),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use carematch_cache::TwoTierCacheOptions;
@@ -326,6 +346,22 @@ mod tests {
 
     use super::*;
     use crate::match_log::{MatchLogCapture, MatchLogWriterOptions};
+
+    #[test]
+    fn each_service_error_says_its_code_of_the_table() {
+        use carematch_domain::{ErrorCode, HasErrorCode};
+        assert_eq!(OutcomeError::UnknownMatch.code(), ErrorCode::NotFound);
+        assert_eq!(
+            crate::DirectoryError::NpiConflict.code(),
+            ErrorCode::BadUserInput
+        );
+        let providers = MatchServiceError::Providers(crate::DirectoryError::NpiConflict);
+        assert_eq!(providers.code(), ErrorCode::BadUserInput);
+        let ranking = MatchServiceError::Ranking(RankedListError::Ranking("stopped".into()));
+        assert_eq!(ranking.code(), ErrorCode::InternalServerError);
+        assert_eq!(crate::AuthError::NotAdmin.code(), ErrorCode::Forbidden);
+        assert_eq!(crate::AuthError::Expired.code(), "UNAUTHENTICATED");
+    }
 
     /// A match service over demo providers around real US metros (indexed at generation 1),
     /// with an in-memory database for the match log and outcomes.

@@ -30,6 +30,12 @@ pub enum RankedListError {
     Decode(#[from] postcard::Error),
 }
 
+impl carematch_domain::HasErrorCode for RankedListError {
+    fn code(&self) -> carematch_domain::ErrorCode {
+        carematch_domain::ErrorCode::InternalServerError
+    }
+}
+
 /// Bumped when the encoding of cached values changes, so old entries are never misread.
 const ENCODING_VERSION: &str = "v3";
 
