@@ -1,5 +1,5 @@
 //! Prometheus metrics: the process-wide recorder, the series the HTTP layer records, and the
-//! gauges refreshed from the application's state on every scrape of `/metrics`.
+//! application's gauges (`carematch_service::metrics`) refreshed on every scrape of `/metrics`.
 //!
 //! Every series is named `carematch_*`. Code anywhere in the process records with the `metrics`
 //! macros (`metrics::counter!("carematch_cache_hits_total").increment(1)`) and the series
@@ -28,30 +28,6 @@ pub const GRAPHQL_ERRORS: &str = "carematch_graphql_errors_total";
 pub const HTTP_REQUESTS_IN_FLIGHT: &str = "carematch_http_requests_in_flight";
 /// HTTP requests answered, by route and status code.
 pub const HTTP_REQUESTS: &str = "carematch_http_requests_total";
-/// Providers in this replica's index.
-pub const INDEX_DOCUMENTS: &str = "carematch_index_documents";
-/// The database data generation this replica's index reflects.
-pub const INDEX_GENERATION: &str = "carematch_index_generation";
-/// Match-log records queued and not yet written.
-pub const MATCH_LOG_QUEUE_DEPTH: &str = "carematch_match_log_queue_depth";
-/// Match-log records dropped because the queue was full or the writer had stopped.
-pub const MATCH_LOG_DROPPED: &str = "carematch_match_log_dropped_total";
-/// Match-log records committed.
-pub const MATCH_LOG_WRITTEN: &str = "carematch_match_log_written_total";
-/// Match-log insert transactions committed (records written / batches = mean batch size).
-pub const MATCH_LOG_BATCHES: &str = "carematch_match_log_batches_total";
-/// Match-log records the database refused (poison records), set aside so the rest is written.
-pub const MATCH_LOG_SET_ASIDE: &str = "carematch_match_log_set_aside_total";
-/// Match-log insert attempts that failed and were retried (full disk, lock, outage).
-pub const MATCH_LOG_FAILED_INSERTS: &str = "carematch_match_log_failed_inserts_total";
-/// 1 while the match-log writer's inserts fail (the database cannot be written), else 0.
-pub const MATCH_LOG_WRITES_FAILING: &str = "carematch_match_log_writes_failing";
-/// Connections open in the database pool.
-pub const DATABASE_POOL_CONNECTIONS: &str = "carematch_database_pool_connections";
-/// Of those, idle ones.
-pub const DATABASE_POOL_IDLE: &str = "carematch_database_pool_idle_connections";
-/// The pool's maximum size.
-pub const DATABASE_POOL_MAX: &str = "carematch_database_pool_max_connections";
 /// 1 while the replica is ready (`/readyz` 200), 0 otherwise.
 pub const READY: &str = "carematch_ready";
 
@@ -81,6 +57,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
         match builder().install_recorder() {
             Ok(handle) => {
                 describe();
+                carematch_service::metrics::describe();
                 handle
             }
             Err(error) => {
@@ -104,36 +81,6 @@ fn describe() {
     );
     describe_gauge!(HTTP_REQUESTS_IN_FLIGHT, "HTTP requests being served");
     describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by route and status");
-    describe_gauge!(INDEX_DOCUMENTS, "providers in this replica's index");
-    describe_gauge!(
-        INDEX_GENERATION,
-        "database data generation reflected by this replica's index"
-    );
-    describe_gauge!(
-        MATCH_LOG_QUEUE_DEPTH,
-        "match-log records waiting to be written"
-    );
-    describe_counter!(
-        MATCH_LOG_DROPPED,
-        "match-log records dropped (queue full, or unwritten at shutdown)"
-    );
-    describe_counter!(MATCH_LOG_WRITTEN, "match-log records committed");
-    describe_counter!(MATCH_LOG_BATCHES, "match-log insert transactions committed");
-    describe_counter!(
-        MATCH_LOG_SET_ASIDE,
-        "match-log records the database refused, set aside"
-    );
-    describe_counter!(
-        MATCH_LOG_FAILED_INSERTS,
-        "match-log insert attempts that failed and were retried"
-    );
-    describe_gauge!(
-        MATCH_LOG_WRITES_FAILING,
-        "1 while match-log inserts fail (the database cannot be written)"
-    );
-    describe_gauge!(DATABASE_POOL_CONNECTIONS, "open database connections");
-    describe_gauge!(DATABASE_POOL_IDLE, "idle database connections");
-    describe_gauge!(DATABASE_POOL_MAX, "largest database pool size");
     describe_gauge!(READY, "1 when /readyz answers 200");
 }
 
@@ -143,27 +90,7 @@ pub fn render(state: Option<&AppState>, ready: bool) -> String {
     let handle = prometheus();
     metrics::gauge!(READY).set(if ready { 1.0 } else { 0.0 });
     if let Some(state) = state {
-        let index = &state.directory.index;
-        metrics::gauge!(INDEX_DOCUMENTS).set(index.len() as f64);
-        if let Some(generation) = index.generation() {
-            metrics::gauge!(INDEX_GENERATION).set(generation as f64);
-        }
-        metrics::gauge!(MATCH_LOG_QUEUE_DEPTH).set(state.match_log.queue_depth() as f64);
-        metrics::counter!(MATCH_LOG_DROPPED).absolute(state.match_log.dropped_count());
-        metrics::counter!(MATCH_LOG_WRITTEN).absolute(state.match_log.written_count());
-        metrics::counter!(MATCH_LOG_BATCHES).absolute(state.match_log.batch_count());
-        metrics::counter!(MATCH_LOG_SET_ASIDE).absolute(state.match_log.set_aside_count());
-        metrics::counter!(MATCH_LOG_FAILED_INSERTS)
-            .absolute(state.match_log.failed_attempt_count());
-        metrics::gauge!(MATCH_LOG_WRITES_FAILING).set(if state.match_log.writes_failing() {
-            1.0
-        } else {
-            0.0
-        });
-        let pool = state.directory.pool_status();
-        metrics::gauge!(DATABASE_POOL_CONNECTIONS).set(f64::from(pool.size));
-        metrics::gauge!(DATABASE_POOL_IDLE).set(pool.idle as f64);
-        metrics::gauge!(DATABASE_POOL_MAX).set(f64::from(pool.max_size));
+        carematch_service::metrics::refresh_gauges(&state.directory, &state.match_log);
     }
     handle.run_upkeep();
     handle.render()

@@ -221,8 +221,8 @@ impl ProviderDirectory {
             .map_or(generation, |previous| previous.max(generation));
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || index.apply(&upserted, &deleted, label)).await??;
-        metrics::gauge!("carematch_index_generation").set(label as f64);
-        metrics::gauge!("carematch_index_documents").set(self.index.len() as f64);
+        metrics::gauge!(crate::metrics::INDEX_GENERATION).set(label as f64);
+        metrics::gauge!(crate::metrics::INDEX_DOCUMENTS).set(self.index.len() as f64);
         Ok(())
     }
 

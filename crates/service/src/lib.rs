@@ -7,7 +7,7 @@
 //!   audit log and the change feed), reads of the index, and the catch-up with other replicas'
 //!   writes; [`propagation`] runs it for the life of the process.
 //! - [`match_log`]: de-identified records of the answers and their background writer.
-//! - [`Readiness`]: what `/readyz` answers.
+//! - [`Readiness`]: what `/readyz` answers; [`metrics`]: the application's Prometheus series.
 //! - [`auth`]: admin bearer tokens.
 //!
 //! Architecture invariant: nothing here knows of GraphQL or HTTP (no async-graphql, axum or
@@ -17,6 +17,7 @@ pub mod auth;
 mod directory;
 pub mod match_log;
 mod match_service;
+pub mod metrics;
 pub mod propagation;
 mod ranked_lists;
 pub mod readiness;
