@@ -1,7 +1,10 @@
 //! One test per row of care-guide.md sections 1-3, plus the combination rules.
 
 use super::*;
-use CareType::{Doula, ObstetricCare};
+use CareType::{
+    Doula, LactationConsulting, ObstetricCare, PelvicFloorPhysicalTherapy, PerinatalMentalHealth,
+    PostnatalMassage, SupportGroup,
+};
 
 fn with_symptoms(symptoms: &[Symptom]) -> TriageInput {
     TriageInput {
