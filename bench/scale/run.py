@@ -47,10 +47,12 @@ def main():
     parser.add_argument("--queries", default="5000")
     parser.add_argument("--out", default=os.path.join(HERE, "results.csv"))
     parser.add_argument("--keep", action="store_true", help="keep each index after its run")
+    parser.add_argument("--commit", help="the commit the binary was built from (default: HEAD)")
     parser.add_argument("sizes", nargs="+", type=int)
     arguments = parser.parse_args()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=HERE).stdout.strip()
+    commit = arguments.commit or subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+    ).stdout.strip()
     new_file = not os.path.exists(arguments.out)
     with open(arguments.out, "a", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=FIELDS)
