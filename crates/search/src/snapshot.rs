@@ -28,25 +28,16 @@ struct Header {
     opstamp: u64,
 }
 
+/// What the file holds: names as `String` when read, `&str` when written, and summaries
+/// likewise owned or borrowed, so saving copies nothing.
 #[derive(Serialize, Deserialize)]
-struct Contents {
+struct Contents<Name, Summary> {
     header: Header,
-    payers: Vec<String>,
-    plans: Vec<String>,
-    languages: Vec<String>,
-    regions: Vec<String>,
-    summaries: Vec<(ProviderSlot, ProviderSummary)>,
-}
-
-/// Borrowed twin of [`Contents`], so saving copies nothing.
-#[derive(Serialize)]
-struct ContentsRef<'a> {
-    header: Header,
-    payers: Vec<&'a str>,
-    plans: Vec<&'a str>,
-    languages: Vec<&'a str>,
-    regions: Vec<&'a str>,
-    summaries: Vec<(ProviderSlot, &'a ProviderSummary)>,
+    payers: Vec<Name>,
+    plans: Vec<Name>,
+    languages: Vec<Name>,
+    regions: Vec<Name>,
+    summaries: Vec<(ProviderSlot, Summary)>,
 }
 
 pub(crate) fn path_in(directory: &Path) -> PathBuf {
@@ -55,7 +46,7 @@ pub(crate) fn path_in(directory: &Path) -> PathBuf {
 
 /// Saves `catalog`, as of the commit `opstamp`, into `directory`.
 pub(crate) fn save(directory: &Path, catalog: &Catalog, opstamp: u64) -> Result<(), SearchError> {
-    let contents = ContentsRef {
+    let contents: Contents<&str, &ProviderSummary> = Contents {
         header: Header {
             format: SNAPSHOT_FORMAT,
             index_format: INDEX_FORMAT_VERSION,
@@ -85,7 +76,7 @@ pub(crate) fn save(directory: &Path, catalog: &Catalog, opstamp: u64) -> Result<
 pub(crate) fn load(directory: &Path, opstamp: u64) -> Option<Catalog> {
     let bytes = std::fs::read(path_in(directory)).ok()?;
     let body = checked_body(&bytes)?;
-    let contents: Contents = postcard::from_bytes(body).ok()?;
+    let contents: Contents<String, ProviderSummary> = postcard::from_bytes(body).ok()?;
     let expected = Header {
         format: SNAPSHOT_FORMAT,
         index_format: INDEX_FORMAT_VERSION,

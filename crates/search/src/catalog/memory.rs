@@ -8,7 +8,10 @@ use std::mem::size_of;
 
 use rstar::{ParentNode, RTreeNode};
 
+use std::collections::HashMap;
+
 use super::compact::CompactEntry;
+use super::remote::RemotePool;
 use super::summary::{NetworkEntry, ProviderSummary, Vocabulary};
 use super::trees::SpatialEntry;
 use super::{Catalog, LocationPoint, ProviderSlot, VocabularyKey};
@@ -102,16 +105,14 @@ impl Catalog {
             memory.tree_leaves += leaves;
             memory.trees_bytes += (nodes + 1) * size_of::<RTreeNode<SpatialEntry>>();
         }
-        for by_state in &self.remote_licensed {
-            memory.remote_pools_bytes +=
-                hash_map_bytes::<VocabularyKey, super::remote::RemotePool>(by_state.capacity());
-        }
-        let pools = self
+        let tables: usize = self
             .remote_licensed
             .iter()
-            .flat_map(|by_state| by_state.values())
-            .chain(self.remote_anywhere.iter());
-        for pool in pools {
+            .map(|by_state| hash_map_bytes::<VocabularyKey, RemotePool>(by_state.capacity()))
+            .sum();
+        memory.remote_pools_bytes += tables;
+        let pools = self.remote_licensed.iter().flat_map(HashMap::values);
+        for pool in pools.chain(&self.remote_anywhere) {
             memory.remote_entries += pool.entries.len();
             memory.remote_pools_bytes += pool.entries.capacity() * size_of::<CompactEntry>();
         }
