@@ -173,3 +173,28 @@ fn a_damaged_snapshot_is_not_trusted() {
     assert!(!index.opened_from_snapshot());
     assert_eq!(index.len(), 300);
 }
+
+#[test]
+fn a_snapshot_of_an_earlier_commit_with_as_many_providers_is_not_read() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let providers = carematch_demo::generate_range(42, 0..300).expect("demo providers");
+    let mut changed = providers[5].clone();
+    changed.accepting_new_clients = !changed.accepting_new_clients;
+    {
+        let index = ProviderIndex::open_or_create(directory.path()).expect("create");
+        index.rebuild(providers.clone(), 1).expect("rebuild");
+        // Same number of providers after the write: only the commit tells the two apart.
+        index.upsert(&changed, 2).expect("upsert");
+    }
+    let index = ProviderIndex::open_or_create(directory.path()).expect("reopen");
+    assert!(!index.opened_from_snapshot());
+    let view = index.view();
+    let catalog = view.catalog();
+    let slot = catalog.slot_of(changed.id).expect("indexed");
+    assert_eq!(
+        catalog
+            .summary(slot)
+            .map(|summary| summary.accepting_new_clients),
+        Some(changed.accepting_new_clients)
+    );
+}
